@@ -1,0 +1,68 @@
+"""The keyed results store: every number of a report, raw, with how it was obtained.
+
+Analysis results data in the cards/ARD sense: one record per number with its key,
+value, confidence limits, denominator, population and method. Tables, figures'
+annotations, the text and results.json all read these records; nothing downstream
+computes a statistic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Iterator, Mapping
+
+from reportgen.errors import RenderError
+
+
+@dataclass(frozen=True)
+class Result:
+    """One number: ``value`` with optional CI, ``n`` (denominator or patients), and provenance."""
+
+    key: str
+    value: float | int | None
+    statistic: str
+    population: str = ""
+    n: int | None = None
+    lower: float | None = None
+    upper: float | None = None
+    method: str = ""
+    unit: str = ""
+    level: float | None = None
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("value", "lower", "upper"):
+            number = getattr(self, name)
+            if isinstance(number, float) and math.isnan(number):
+                raise ValueError(f"result {self.key!r}: {name} is NaN; use None for an undefined number")
+
+
+class ResultSet(Mapping[str, Result]):
+    """An immutable mapping from key to Result; asking for an unknown key names it."""
+
+    def __init__(self, results: Iterable[Result]) -> None:
+        records: dict[str, Result] = {}
+        for result in results:
+            if result.key in records:
+                raise ValueError(f"result key {result.key!r} is produced twice")
+            records[result.key] = result
+        self._records = records
+
+    def __getitem__(self, key: str) -> Result:
+        try:
+            return self._records[key]
+        except KeyError:
+            raise RenderError(f"no result with key {key!r} in the results store") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def to_json(self) -> str:
+        """The store as JSON: keys sorted, one object per record (stable across runs)."""
+        records = [asdict(self._records[key]) for key in sorted(self._records)]
+        return json.dumps({"results": records}, indent=1, ensure_ascii=False, sort_keys=True) + "\n"

@@ -1,0 +1,232 @@
+"""Derive analysis data from the registry's dates: baseline, analysis sets, endpoints.
+
+Everything is computed from dates (never from precomputed durations), and every
+patient who leaves the cohort on the way to an analysis set is counted with the
+reason, so the study flowchart and the text can say where each patient went.
+
+Definitions (DESIGN.md; the reference study's Methods):
+- cohort: CAR T infusion in line ``min_car_t_line`` or later;
+- first progression after CAR T: the earliest progression after the infusion;
+- first treatment for progression: the earliest post-CAR T line starting on or
+  after that progression; its start is the origin of PFS2 and OS2;
+- PFS2: to the next progression after the origin, or death; OS2: to death; both
+  censored at the last contact;
+- early failure: the first treatment for progression starts within
+  ``early_failure_months`` of the infusion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportgen.data.load import Registry
+from reportgen.errors import AnalysisError
+from reportgen.spec import AnalysisSet, Conventions, StudySpec
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Patients who left the flow at one step, and why."""
+
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class FlowStep:
+    """One box of the study flowchart: a population, its size, and who was excluded to reach it."""
+
+    key: str
+    label: str
+    n: int
+    parent: str = ""
+    exclusions: tuple[Exclusion, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimeToEvent:
+    """One endpoint over one analysis set: time in months and an event flag per patient."""
+
+    key: str
+    label: str
+    set: str
+    data: pd.DataFrame  # index patient_id; columns time (months), event (bool)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Everything the analyses need: baseline per patient, the sets, the endpoints, the flow."""
+
+    baseline: pd.DataFrame  # index patient_id, one row per patient of the cohort
+    sets: dict[str, pd.Index]
+    endpoints: dict[str, TimeToEvent]
+    flow: tuple[FlowStep, ...]
+
+    def set_baseline(self, name: str) -> pd.DataFrame:
+        return self.baseline.loc[self.sets[name]]
+
+
+def _years(start: pd.Series, end: pd.Series, conventions: Conventions) -> pd.Series:
+    return (end - start).dt.days / conventions.days_per_year
+
+
+def _months(start: pd.Series, end: pd.Series, conventions: Conventions) -> pd.Series:
+    return (end - start).dt.days / conventions.days_per_month
+
+
+def _whole_years(birth: pd.Series, on: pd.Series) -> pd.Series:
+    """Age in completed years on a date (birthday not yet reached counts one year less)."""
+    before_birthday = (on.dt.month < birth.dt.month) | ((on.dt.month == birth.dt.month) & (on.dt.day < birth.dt.day))
+    return (on.dt.year - birth.dt.year - before_birthday.astype(int)).astype("Int64")
+
+
+def _code(values: pd.Series) -> pd.Series:
+    """Integer or boolean registry values as string codes ('0', 'Y'), keeping missing as None."""
+    if str(values.dtype) == "boolean":
+        mapped = values.map({True: "Y", False: "N"})
+    else:
+        mapped = values.astype("object").map(lambda v: None if pd.isna(v) else str(v))
+    return mapped.where(values.notna(), None).astype("object")
+
+
+def _first_progression(registry: Registry, infusion: pd.Series) -> pd.Series:
+    progressions = registry["progressions"].merge(infusion.rename("infusion_date"), left_on="patient_id",
+                                                   right_index=True)
+    after = progressions[progressions["progression_date"] > progressions["infusion_date"]]
+    return after.groupby("patient_id")["progression_date"].min()
+
+
+def _first_treatment(registry: Registry, first_progression: pd.Series) -> pd.DataFrame:
+    lines = registry["treatment_lines"]
+    post = lines[lines["role"] == "post_car_t"].merge(first_progression.rename("first_progression"),
+                                                       left_on="patient_id", right_index=True)
+    post = post[post["start_date"] >= post["first_progression"]]
+    post = post.sort_values(["patient_id", "start_date", "line_number"])
+    return post.groupby("patient_id").first()[["regimen", "start_date", "line_number"]]
+
+
+def derive_baseline(registry: Registry, conventions: Conventions) -> pd.DataFrame:
+    """One row per patient: characteristics at CAR T eligibility and the post-CAR T course."""
+    patients = registry["patients"].set_index("patient_id")
+    car_t = registry["car_t"].set_index("patient_id")
+    diagnoses = registry["diagnoses"].set_index("patient_id")
+    lines = registry["treatment_lines"]
+    prior = lines[lines["role"] == "prior"]
+    bridging = lines[lines["role"] == "bridging"]
+
+    frame = pd.DataFrame(index=patients.index)
+    frame["age"] = _whole_years(patients["birth_date"], car_t["eligibility_date"].reindex(frame.index))
+    frame["age_ge_65"] = frame["age"] >= 65
+    frame["sex_male"] = patients["sex"] == "M"
+    car = car_t.reindex(frame.index)
+    frame["ecog"] = np.where(car["ecog"].isna(), None, np.where(car["ecog"].fillna(0) <= 1, "0-1", "2+"))
+    frame["ldh_elevated"] = _code(car["ldh_elevated"])
+    frame["stage"] = np.where(car["ann_arbor_stage"].isna(), None,
+                              np.where(car["ann_arbor_stage"].fillna(0) <= 2, "I-II", "III-IV"))
+    frame["aaipi"] = _code(car["aaipi"])
+    frame["histology"] = diagnoses["histology"].reindex(frame.index)
+    frame["hctci_evaluated"] = car["hctci_evaluated"].fillna(False).astype(bool)
+    frame["hctci_ge_1"] = (car["hctci_score"] >= 1).fillna(False).astype(bool)
+    frame["prior_lines"] = prior.groupby("patient_id").size().reindex(frame.index, fill_value=0)
+    frame["prior_asct"] = prior.groupby("patient_id")["autologous_transplant"].any().reindex(
+        frame.index, fill_value=False).astype(bool)
+    frame["diagnosis_to_eligibility_years"] = _years(diagnoses["diagnosis_date"].reindex(frame.index),
+                                                     car["eligibility_date"], conventions)
+    frame["status_before_leukapheresis"] = car["status_before_leukapheresis"]
+    frame["bridging"] = frame.index.isin(bridging["patient_id"])
+    frame["status_before_infusion"] = car["status_before_infusion"]
+    frame["product"] = car["product"]
+    frame["car_t_line"] = car["car_t_line"]
+    frame["infusion_date"] = car["infusion_date"]
+
+    first_progression = _first_progression(registry, car["infusion_date"])
+    first_treatment = _first_treatment(registry, first_progression)
+    frame["first_progression_date"] = first_progression.reindex(frame.index)
+    frame["first_treatment_regimen"] = first_treatment["regimen"].reindex(frame.index)
+    frame["first_treatment_start"] = first_treatment["start_date"].reindex(frame.index)
+    frame["infusion_to_first_treatment_months"] = _months(car["infusion_date"], frame["first_treatment_start"],
+                                                          conventions)
+    frame["early_failure"] = frame["infusion_to_first_treatment_months"] <= conventions.early_failure_months
+    return frame
+
+
+def _set_members(baseline: pd.DataFrame, registry: Registry, rule: AnalysisSet) -> pd.Index:
+    if rule.rule == "first_treatment_after_progression":
+        return baseline.index[baseline["first_treatment_regimen"] == rule.regimen]
+    lines = registry["treatment_lines"]
+    before = lines[(lines["regimen"] == rule.regimen) & lines["role"].isin(["prior", "bridging"])]
+    before = before.merge(baseline[["infusion_date"]], left_on="patient_id", right_index=True)
+    treated = set(before.loc[before["start_date"] < before["infusion_date"], "patient_id"])
+    return baseline.index[baseline.index.isin(treated)]
+
+
+def _post_treatment_endpoints(registry: Registry, baseline: pd.DataFrame, conventions: Conventions) -> pd.DataFrame:
+    """PFS2 and OS2 for every patient with a first treatment for progression."""
+    treated = baseline[baseline["first_treatment_start"].notna()]
+    origin = treated["first_treatment_start"]
+    follow_up = registry["follow_up"].set_index("patient_id").reindex(treated.index)
+    progressions = registry["progressions"].merge(origin.rename("origin"), left_on="patient_id", right_index=True)
+    next_progression = (progressions[progressions["progression_date"] > progressions["origin"]]
+                        .groupby("patient_id")["progression_date"].min().reindex(treated.index))
+    death = follow_up["death_date"]
+    last_contact = follow_up["last_contact_date"]
+    pfs_end = pd.concat([next_progression, death], axis=1).min(axis=1)
+    pfs_event = pfs_end.notna()
+    pfs_end = pfs_end.fillna(last_contact)
+    os_event = death.notna()
+    os_end = death.fillna(last_contact)
+    return pd.DataFrame({
+        "pfs2_time": _months(origin, pfs_end, conventions),
+        "pfs2_event": pfs_event,
+        "os2_time": _months(origin, os_end, conventions),
+        "os2_event": os_event,
+        "death_cause": follow_up["death_cause"],
+    })
+
+
+def derive(registry: Registry, spec: StudySpec) -> Derived:
+    """Baseline, analysis sets, endpoints and the study flow of one registry export."""
+    conventions = spec.conventions
+    everyone = derive_baseline(registry, conventions)
+    total = len(everyone)
+    in_cohort = everyone["car_t_line"] >= spec.cohort.min_car_t_line
+    baseline = everyone[in_cohort].copy()
+    flow = [
+        FlowStep("registry", "Patients treated with CAR T cells in the registry", total),
+        FlowStep("cohort", spec.cohort.label, len(baseline), parent="registry", exclusions=(
+            Exclusion(f"CAR T-cell therapy before line {spec.cohort.min_car_t_line}", int((~in_cohort).sum())),)),
+    ]
+    progressed = baseline["first_progression_date"].notna()
+    treated = baseline["first_treatment_start"].notna()
+    flow.append(FlowStep("progressed", "Progression after CAR T-cell therapy", int(progressed.sum()),
+                         parent="cohort", exclusions=(Exclusion("no progression after CAR T-cell therapy",
+                                                                int((~progressed).sum())),)))
+    flow.append(FlowStep("treated", "Treated for the first progression after CAR T-cell therapy",
+                         int(treated.sum()), parent="progressed",
+                         exclusions=(Exclusion("no treatment recorded for the progression",
+                                               int((progressed & ~treated).sum())),)))
+
+    sets = {}
+    for name, rule in spec.analysis_sets.items():
+        members = _set_members(baseline, registry, rule)
+        if len(members) == 0:
+            raise AnalysisError(f"analysis set {name!r} ({rule.label}) has no patients in the registry export")
+        sets[name] = members
+        parent = "treated" if rule.rule == "first_treatment_after_progression" else "cohort"
+        flow.append(FlowStep(name, rule.label, len(members), parent=parent))
+
+    outcomes = _post_treatment_endpoints(registry, baseline, conventions)
+    baseline = baseline.join(outcomes)
+    endpoints = {}
+    for name, endpoint in spec.endpoints.items():
+        members = sets[endpoint.set]
+        data = baseline.loc[members, [f"{endpoint.kind}_time", f"{endpoint.kind}_event"]]
+        data.columns = ["time", "event"]
+        if data["time"].isna().any():
+            missing = ", ".join(data.index[data["time"].isna()][:5])
+            raise AnalysisError(f"endpoint {name!r}: no origin date for patient(s) {missing}")
+        endpoints[name] = TimeToEvent(name, endpoint.label, endpoint.set, data.astype({"event": bool}))
+    return Derived(baseline, sets, endpoints, tuple(flow))

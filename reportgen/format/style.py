@@ -1,0 +1,34 @@
+"""The house style: every formatting decision in one explicit object, passed as an argument."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class HouseStyle:
+    """Decimals, P value rule, separators, labels and the paths of the CSS and reference .docx.
+
+    Defaults reproduce the registry's house style (HOUSE-STYLE.md).
+    """
+
+    percent_decimals: int = 1
+    survival_decimals: int = 1
+    survival_drop_zeros: bool = True
+    p_small_below: float = 0.05
+    p_small_decimals: int = 4
+    p_large_decimals: int = 2
+    p_floor: float = 0.0001
+    p_drop_trailing_zeros: bool = True
+    p_leading_zero: bool = False
+    ci_separator: str = "-"
+    range_separator: str = "; "
+    missing_text: str = "NA"
+    not_reached_text: str = "not reached"
+    missing_label: str = "Missing"
+    group_header: str = "N = {n}"
+    css: Path = TEMPLATES / "house.css"
+    reference_docx: Path = TEMPLATES / "reference.docx"

@@ -1,0 +1,74 @@
+"""Numbers for the text: results-store records formatted in the house style, by key.
+
+Templates call these (through the render layer) with a key; a key that does not
+exist fails the build naming the key. Nothing here computes: it only formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportgen.analysis.results import Result, ResultSet
+from reportgen.errors import RenderError
+from reportgen.format.numbers import fmt_interval, fmt_number, fmt_percent, fmt_p_value
+from reportgen.format.style import HouseStyle
+
+
+@dataclass(frozen=True)
+class TextFormatter:
+    """Formats results for sentences: counts, percentages, medians with CIs, P values."""
+
+    results: ResultSet
+    style: HouseStyle
+
+    def record(self, key: str) -> Result:
+        return self.results[key]
+
+    def count(self, key: str) -> str:
+        """A count or size: '52'."""
+        return str(int(self._value(key)))
+
+    def percent(self, key: str) -> str:
+        """A count's percentage of its denominator: '57.7%'."""
+        record = self.results[key]
+        return fmt_percent(int(self._value(key)), int(record.n or 0), self.style)
+
+    def count_percent(self, key: str) -> str:
+        """'30 (57.7%)'."""
+        return f"{self.count(key)} ({self.percent(key)})"
+
+    def number(self, key: str, decimals: int) -> str:
+        """Any value with a given number of decimals."""
+        return fmt_number(self.results[key].value, decimals, self.style)
+
+    def months(self, value: float | None) -> str:
+        """A survival time in months with the style's survival decimals (NA when undefined)."""
+        return fmt_number(value, self.style.survival_decimals, self.style, drop_zeros=self.style.survival_drop_zeros)
+
+    def median(self, key: str) -> str:
+        """A median survival time: '3' or 'not reached'."""
+        value = self.results[key].value
+        return self.style.not_reached_text if value is None else self.months(value)
+
+    def interval(self, key: str) -> str:
+        """A record's confidence interval: '1.9-4.2' (a limit not reached prints NA)."""
+        record = self.results[key]
+        return fmt_interval(self.months(record.lower), self.months(record.upper), self.style)
+
+    def median_ci(self, key: str, first: bool = False) -> str:
+        """'3 (1.9-4.2)'; on first use '3 (95% confidence interval, 1.9-4.2)'."""
+        record = self.results[key]
+        level = fmt_number(100 * (record.level or 0.95), 0, self.style)
+        prefix = f"{level}% confidence interval, " if first else ""
+        return f"{self.median(key)} ({prefix}{self.interval(key)})"
+
+    def p_value(self, key: str) -> str:
+        """'P = .0138' or 'P < .0001'."""
+        text = fmt_p_value(self.results[key].value, self.style)
+        return f"P {text}" if text.startswith("<") else f"P = {text}"
+
+    def _value(self, key: str) -> float:
+        value = self.results[key].value
+        if value is None:
+            raise RenderError(f"result {key!r} has no value to print")
+        return value

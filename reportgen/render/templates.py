@@ -1,0 +1,57 @@
+"""Jinja templates (Markdown) → text, in Jinja's sandbox, asking the results store by key.
+
+Templates never hold a typed number: they call the functions given here, which
+format results-store records by key. An unknown key, an undefined variable or a
+template error fails the build with the template and the key named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from reportgen.errors import RenderError, ReportgenError
+from reportgen.format.text import TextFormatter
+
+
+def template_functions(text: TextFormatter) -> dict[str, Callable[..., str]]:
+    """The functions a template may call: formatted numbers by key and placements."""
+    return {
+        "count": text.count,
+        "percent": text.percent,
+        "count_percent": text.count_percent,
+        "number": text.number,
+        "median": text.median,
+        "interval": text.interval,
+        "median_ci": text.median_ci,
+        "p_value": text.p_value,
+        "table": lambda key: f"\n\n::table {key}\n\n",
+        "figure": lambda key: f"\n\n::figure {key}\n\n",
+        "blocks": lambda key: f"\n\n::blocks {key}\n\n",
+        "pagebreak": lambda: "\n\n::pagebreak\n\n",
+        "ref": lambda key: f"[[ref:{key}]]",
+    }
+
+
+def render_template(name: str, folders: tuple[Path, ...], text: TextFormatter, context: dict[str, Any]) -> str:
+    """Render template ``name`` (first found in ``folders``) to Markdown text."""
+    environment = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(folder) for folder in folders]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    environment.globals.update(template_functions(text))
+    try:
+        return environment.get_template(name).render(**context)
+    except jinja2.TemplateNotFound:
+        raise RenderError(f"template {name!r} not found in {', '.join(str(f) for f in folders)}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise RenderError(f"template {error.filename or name}, line {error.lineno}: {error.message}") from None
+    except jinja2.UndefinedError as error:
+        raise RenderError(f"template {name}: {error.message}") from None
+    except ReportgenError as error:
+        raise RenderError(f"template {name}: {error}") from None

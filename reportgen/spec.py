@@ -1,0 +1,273 @@
+"""The study spec: a YAML file → frozen, validated settings.
+
+The spec names the data, the analysis sets, the endpoints, the Table 1 variables,
+the tables, the figures and the documents. Every key is checked: an unknown key is
+an error that names its place in the file and the nearest valid key, so a typo
+never silently drops a setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reportgen.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    affiliations: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    title: str
+    running_title: str = ""
+    synthetic: bool = False
+    key_points: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataSource:
+    path: str
+    source: str = "csv"
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """Statistical conventions; defaults follow SAS, the registry's validated tool."""
+
+    days_per_month: float = 30.4375
+    days_per_year: float = 365.25
+    conf_level: float = 0.95
+    km_conf_type: str = "log-log"
+    quantile_definition: str = "sas5"
+    early_failure_months: float = 6.0
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The registry population every analysis set is drawn from."""
+
+    label: str = "CAR T-cell therapy in third line or later"
+    min_car_t_line: int = 3
+
+
+@dataclass(frozen=True)
+class AnalysisSet:
+    label: str
+    rule: str
+    regimen: str
+    short_label: str = ""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    name: str
+    set: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A Table 1 variable: a derived baseline column and how to show it."""
+
+    label: str
+    column: str
+    type: str
+    levels: dict[str, str] = field(default_factory=dict)
+    decimals: int = 0
+    statistics: tuple[str, ...] = ("median_range",)
+    mark: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    title: str
+    set: str
+    variables: tuple[str, ...]
+    column_label: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    title: str
+    set: str
+    endpoints: tuple[str, ...]
+    caption: str = ""
+    x_label: str = "Months"
+    risk_times: tuple[float, ...] = (0, 3, 6, 9, 12, 18, 24)
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    template: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    text: str
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A whole study spec, read from ``path`` (relative paths in it are from its folder)."""
+
+    study: StudyInfo
+    data: DataSource
+    analysis_sets: dict[str, AnalysisSet]
+    endpoints: dict[str, Endpoint]
+    variables: dict[str, Variable]
+    tables: dict[str, TableSpec]
+    figures: dict[str, FigureSpec]
+    documents: dict[str, DocumentSpec]
+    authors: tuple[Author, ...] = ()
+    affiliations: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    conventions: Conventions = Conventions()
+    cohort: Cohort = Cohort()
+    path: Path = field(default=Path("study.yaml"), metadata={"internal": True})
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def data_path(self) -> Path:
+        return (self.folder / self.data.path).resolve()
+
+
+SET_RULES = ("first_treatment_after_progression", "treated_before_car_t")
+ENDPOINT_KINDS = ("pfs2", "os2")
+VARIABLE_TYPES = ("continuous", "categorical", "binary")
+STATISTICS = ("median_range", "n", "missing", "mean_sd", "median", "quartiles", "p1_p99")
+KM_CONF_TYPES = ("log-log", "log", "plain")
+SOURCES = ("csv",)
+
+
+def _convert(value: Any, annotation: Any, where: str) -> Any:
+    """Convert a YAML value to ``annotation``, raising SpecError that names ``where``."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if dataclasses.is_dataclass(annotation):
+        return _build(annotation, value, where)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise SpecError(f"{where}: expected a mapping, got {type(value).__name__}")
+        return {str(k): _convert(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise SpecError(f"{where}: expected a list, got {type(value).__name__}")
+        return tuple(_convert(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SpecError(f"{where}: expected a whole number, got {value!r}")
+        return value
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise SpecError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if annotation is str:
+        if isinstance(value, (dict, list)) or value is None:
+            raise SpecError(f"{where}: expected text, got {value!r}")
+        return str(value)
+    raise TypeError(f"no conversion for {annotation!r}")
+
+
+def _build(cls: type, mapping: Any, where: str) -> Any:
+    """Build dataclass ``cls`` from a YAML mapping; unknown and missing keys are errors."""
+    if not isinstance(mapping, dict):
+        raise SpecError(f"{where or 'the spec'}: expected a mapping, got {type(mapping).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in mapping:
+        if key not in fields:
+            nearest = difflib.get_close_matches(str(key), fields, n=1)
+            hint = f"; did you mean {nearest[0]!r}?" if nearest else f"; valid keys: {', '.join(fields)}"
+            raise SpecError(f"{_join(where, key)}: unknown key{hint}")
+    values = {}
+    for name, f in fields.items():
+        if name in mapping:
+            values[name] = _convert(mapping[name], hints[name], _join(where, name))
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise SpecError(f"{_join(where, name)}: required key is missing")
+    return cls(**values)
+
+
+def _join(where: str, key: object) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def _choice(value: str, allowed: tuple[str, ...], where: str) -> None:
+    if value not in allowed:
+        raise SpecError(f"{where}: {value!r} is not one of {', '.join(allowed)}")
+
+
+def _reference(name: str, known: dict[str, Any], where: str, kind: str) -> None:
+    if name not in known:
+        nearest = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+        raise SpecError(f"{where}: unknown {kind} {name!r}{hint}")
+
+
+def _check_references(spec: StudySpec) -> None:
+    """Cross-checks: every name a table, figure or endpoint uses is declared."""
+    _choice(spec.data.source, SOURCES, "data.source")
+    _choice(spec.conventions.km_conf_type, KM_CONF_TYPES, "conventions.km_conf_type")
+    if not 0 < spec.conventions.conf_level < 1:
+        raise SpecError("conventions.conf_level: must be between 0 and 1")
+    for name, analysis_set in spec.analysis_sets.items():
+        _choice(analysis_set.rule, SET_RULES, f"analysis_sets.{name}.rule")
+    for name, endpoint in spec.endpoints.items():
+        _choice(endpoint.kind, ENDPOINT_KINDS, f"endpoints.{name}.kind")
+        _reference(endpoint.set, spec.analysis_sets, f"endpoints.{name}.set", "analysis set")
+    for name, variable in spec.variables.items():
+        _choice(variable.type, VARIABLE_TYPES, f"variables.{name}.type")
+        for i, statistic in enumerate(variable.statistics):
+            _choice(statistic, STATISTICS, f"variables.{name}.statistics[{i}]")
+        if variable.type == "categorical" and not variable.levels:
+            raise SpecError(f"variables.{name}.levels: a categorical variable needs its levels")
+    for name, table in spec.tables.items():
+        _reference(table.set, spec.analysis_sets, f"tables.{name}.set", "analysis set")
+        for i, variable in enumerate(table.variables):
+            _reference(variable, spec.variables, f"tables.{name}.variables[{i}]", "variable")
+    for name, figure in spec.figures.items():
+        _reference(figure.set, spec.analysis_sets, f"figures.{name}.set", "analysis set")
+        for i, endpoint in enumerate(figure.endpoints):
+            _reference(endpoint, spec.endpoints, f"figures.{name}.endpoints[{i}]", "endpoint")
+            if spec.endpoints[endpoint].set != figure.set:
+                raise SpecError(f"figures.{name}.endpoints[{i}]: endpoint {endpoint!r} is not in set {figure.set!r}")
+
+
+def load_spec(path: str | Path) -> StudySpec:
+    """Read and validate a study spec. Raises SpecError naming the file and the key."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "study.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read the study spec ({error.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SpecError(f"{path}: not valid YAML: {error}") from None
+    try:
+        spec = _build(StudySpec, raw, "")
+        _check_references(spec)
+    except SpecError as error:
+        raise SpecError(f"{path}: {error}") from None
+    return dataclasses.replace(spec, path=path.resolve())

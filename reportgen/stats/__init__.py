@@ -1,0 +1,31 @@
+"""reportgen.stats: the one trusted source of every number in a report.
+
+Pure functions over arrays or pandas Series that return small frozen result
+objects holding raw numbers (never formatted strings). Conventions follow SAS,
+the registry's validated tool; see each function's docstring.
+"""
+
+from reportgen.stats.descriptive import Description, Frequency, describe, frequency, quantile
+from reportgen.stats.proportions import ProportionResult, proportion_ci
+from reportgen.stats.survival import (
+    KaplanMeierResult,
+    MedianEstimate,
+    SurvivalEstimate,
+    kaplan_meier,
+    median_follow_up,
+)
+
+__all__ = [
+    "Description",
+    "Frequency",
+    "KaplanMeierResult",
+    "MedianEstimate",
+    "ProportionResult",
+    "SurvivalEstimate",
+    "describe",
+    "frequency",
+    "kaplan_meier",
+    "median_follow_up",
+    "proportion_ci",
+    "quantile",
+]
