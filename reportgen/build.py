@@ -110,7 +110,7 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
             write_pdf(document, scratch / f"{name}.pdf", css_path=style.css, base_dir=scratch,
                       allowed_dirs=(scratch, spec.folder))
             progress(f"writing {name}.docx")
-            write_docx(document, scratch / f"{name}.docx", reference_docx=style.reference_docx)
+            write_docx(document, scratch / f"{name}.docx", reference_docx=style.reference_docx, base_dir=scratch)
             written += [scratch / f"{name}.pdf", scratch / f"{name}.docx"]
         return BuildOutputs(out, _move_into_place(scratch, out, written))
     finally:

@@ -1,0 +1,227 @@
+"""Document model → PDF, through the HTML page and WeasyPrint.
+
+Three things make the PDF trustworthy rather than merely pretty:
+
+* **Closed resource access.** WeasyPrint fetches images and fonts through a URL
+  fetcher; ours serves ``file:`` URLs inside the allowed folders (the study, the
+  output folder, the bundled fonts) and refuses everything else, network included,
+  with a ``RenderError``. A figure path pointing at ``/etc/...`` stops the build.
+* **Fonts that exist everywhere.** A fresh machine may have no system fonts, so the
+  serif and sans faces are the TTFs that ship inside matplotlib, declared with
+  ``@font-face`` rules written at render time (their path differs per machine).
+* **Repeatable bytes.** No creation date unless one is given (``created``), and a
+  fixed PDF identifier, so the same document renders to the same file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from reportgen.document.model import Document, Figure
+from reportgen.errors import RenderError
+from reportgen.render._shared import figure_file
+from reportgen.render.html import document_html
+
+__all__ = ["write_pdf", "font_face_css", "bundled_font_dir", "safe_url_fetcher"]
+
+#: Family names house.css asks for; declared here because only here are the files known.
+SERIF_FAMILY = "Reportgen Serif"
+SANS_FAMILY = "Reportgen Sans"
+
+#: (family, file name, weight, style) of every bundled face house.css can use.
+_FACES = (
+    (SERIF_FAMILY, "STIXGeneral.ttf", "normal", "normal"),
+    (SERIF_FAMILY, "STIXGeneralBol.ttf", "bold", "normal"),
+    (SERIF_FAMILY, "STIXGeneralItalic.ttf", "normal", "italic"),
+    (SERIF_FAMILY, "STIXGeneralBolIta.ttf", "bold", "italic"),
+    (SANS_FAMILY, "DejaVuSans.ttf", "normal", "normal"),
+    (SANS_FAMILY, "DejaVuSans-Bold.ttf", "bold", "normal"),
+    (SANS_FAMILY, "DejaVuSans-Oblique.ttf", "normal", "italic"),
+    (SANS_FAMILY, "DejaVuSans-BoldOblique.ttf", "bold", "italic"),
+)
+
+#: A constant PDF file identifier: WeasyPrint's automatic one would differ between runs.
+_PDF_IDENTIFIER = b"reportgen-manuscript"
+
+
+#: WeasyPrint's notice that HarfBuzz-Subset is not installed: about the machine, not the
+#: document, so it is not returned as a warning (``--strict`` must not fail on it).
+_ENVIRONMENT_NOTICE = "Using fontTools instead of HarfBuzz-Subset"
+
+
+def bundled_font_dir() -> Path:
+    """The folder of TTFs shipped inside matplotlib (STIX and DejaVu)."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def font_face_css(font_dir: Path | None = None) -> str:
+    """``@font-face`` rules for the house families, pointing at this machine's files."""
+    font_dir = font_dir or bundled_font_dir()
+    rules = []
+    for family, file_name, weight, style in _FACES:
+        path = font_dir / file_name
+        if not path.is_file():
+            raise RenderError(f"bundled font {str(path)!r} is missing; reinstall matplotlib")
+        rules.append(
+            f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); '
+            f"font-weight: {weight}; font-style: {style}; }}"
+        )
+    return "\n".join(rules)
+
+
+def _real(path: Path) -> Path:
+    """The path with symlinks resolved, so a link cannot smuggle a file out of a folder."""
+    return Path(os.path.realpath(path))
+
+
+def _make_fetcher_class():
+    """Build the fetcher class lazily, so importing this module does not import WeasyPrint."""
+    from weasyprint.urls import URLFetcher
+
+    class _SafeURLFetcher(URLFetcher):
+        """A WeasyPrint URL fetcher serving only ``file:`` URLs inside allowed folders.
+
+        It is created with ``fail_on_errors=True``, so a refusal stops the rendering
+        (WeasyPrint would otherwise log it and leave the image out). The refused URLs
+        are kept in ``refused`` so the writer can name them in its error.
+        """
+
+        def __init__(self, allowed_dirs: Iterable[Path]) -> None:
+            super().__init__(fail_on_errors=True, allowed_protocols=("file",), allow_redirects=False)
+            self.allowed_dirs = tuple(_real(Path(d)) for d in allowed_dirs)
+            self.refused: list[str] = []
+
+        def allows(self, path: Path) -> bool:
+            real = _real(path)
+            return any(real == d or real.is_relative_to(d) for d in self.allowed_dirs)
+
+        def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint's signature
+            parts = urlsplit(url)
+            if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+                self.refused.append(url)
+                raise RenderError(f"refused to fetch {url!r}: only local files in the study or output folder are used")
+            path = Path(url2pathname(unquote(parts.path)))
+            if not self.allows(path):
+                self.refused.append(url)
+                raise RenderError(
+                    f"refused to read {str(path)!r}: it is outside the allowed folders "
+                    f"({', '.join(str(d) for d in self.allowed_dirs)})"
+                )
+            return super().fetch(url, headers)
+
+    return _SafeURLFetcher
+
+
+def safe_url_fetcher(allowed_dirs: Iterable[Path]):
+    """A WeasyPrint URL fetcher that refuses anything outside ``allowed_dirs``."""
+    return _make_fetcher_class()(allowed_dirs)
+
+
+@contextmanager
+def _captured_warnings() -> Iterator[list[str]]:
+    """Collect what WeasyPrint logs (missing glyphs, ignored CSS) as writer warnings."""
+    messages: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect(level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+
+
+@contextmanager
+def _fixed_font_timestamps(created: datetime | None) -> Iterator[None]:
+    """Pin the timestamp fontTools writes into each subset font while the PDF is written.
+
+    Without HarfBuzz-Subset, WeasyPrint subsets fonts with fontTools, which stamps
+    every subset with the current time unless ``SOURCE_DATE_EPOCH`` is set. We set
+    it (to ``created``, or 0) for the duration of the call only, and keep a value
+    the caller already set.
+    """
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    epoch = 0 if created is None else int(_utc(created).timestamp())
+    os.environ["SOURCE_DATE_EPOCH"] = str(max(epoch, 0))
+    try:
+        yield
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
+def _utc(moment: datetime) -> datetime:
+    """A naive datetime is taken as UTC, so the same argument gives the same PDF anywhere."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _check_figures(document: Document, base_dir: Path, fetcher) -> None:
+    """Fail early, with the figure named, on a missing image or one outside the allowed folders."""
+    for block in document.blocks:
+        if isinstance(block, Figure):
+            path = figure_file(block, base_dir)
+            if not fetcher.allows(path):
+                raise RenderError(
+                    f"{block.label} ({block.key!r}): image {str(path)!r} is outside the allowed folders "
+                    f"({', '.join(str(d) for d in fetcher.allowed_dirs)}); figures must live in the study or output folder"
+                )
+
+
+def write_pdf(
+    document: Document,
+    path: Path,
+    *,
+    css_path: Path,
+    base_dir: Path,
+    allowed_dirs: Iterable[Path],
+    created: datetime | None = None,
+) -> tuple[str, ...]:
+    """Write ``document`` as a PDF at ``path``; return WeasyPrint's warnings.
+
+    ``base_dir`` resolves relative figure paths; ``allowed_dirs`` are the only
+    folders files may be read from (the bundled font folder is added). ``created``
+    sets the PDF creation/modification date; without it the PDF has none, so the
+    output is byte-for-byte repeatable. Raises ``RenderError`` on a refused or
+    missing resource.
+    """
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import FatalURLFetchingError
+
+    font_dir = bundled_font_dir()
+    fetcher = safe_url_fetcher([*allowed_dirs, font_dir])
+    base_dir = Path(base_dir)
+    _check_figures(document, base_dir, fetcher)
+    page = document_html(document, Path(css_path), extra_css=font_face_css(font_dir), created=created)
+    path = Path(path)
+    with _captured_warnings() as warnings, _fixed_font_timestamps(created):
+        try:
+            font_config = FontConfiguration()
+            html = HTML(string=page, base_url=_real(base_dir).as_uri() + "/", url_fetcher=fetcher)
+            html.write_pdf(path, font_config=font_config, pdf_identifier=_PDF_IDENTIFIER)
+        except FatalURLFetchingError as error:
+            cause = error.__cause__
+            if isinstance(cause, RenderError):
+                raise RenderError(str(cause)) from None
+            raise RenderError(f"could not read a resource of the PDF: {cause or error}") from None
+        except RenderError:
+            raise
+        except Exception as error:  # WeasyPrint has no error hierarchy of its own
+            raise RenderError(f"WeasyPrint failed to write {str(path)!r}: {error}") from error
+    if fetcher.refused:  # defensive: a refusal WeasyPrint swallowed must still fail the build
+        raise RenderError(f"refused to fetch {fetcher.refused[0]!r}: it is outside the allowed folders")
+    return tuple(dict.fromkeys(w for w in warnings if not w.startswith(_ENVIRONMENT_NOTICE)))
