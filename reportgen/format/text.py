@@ -13,6 +13,8 @@ from reportgen.errors import RenderError
 from reportgen.format.numbers import fmt_interval, fmt_number, fmt_percent, fmt_p_value
 from reportgen.format.style import HouseStyle
 
+NBSP = "\u00a0"
+
 
 @dataclass(frozen=True)
 class TextFormatter:
@@ -63,9 +65,9 @@ class TextFormatter:
         return f"{self.median(key)} ({prefix}{self.interval(key)})"
 
     def p_value(self, key: str) -> str:
-        """'P = .0138' or 'P < .0001'."""
-        text = fmt_p_value(self.results[key].value, self.style)
-        return f"P {text}" if text.startswith("<") else f"P = {text}"
+        """'P = .0138' or 'P < .0001', with no-break spaces so the line never splits inside."""
+        text = fmt_p_value(self.results[key].value, self.style).replace(" ", NBSP)
+        return f"P{NBSP}{text}" if text.startswith("<") else f"P{NBSP}={NBSP}{text}"
 
     def _value(self, key: str) -> float:
         value = self.results[key].value

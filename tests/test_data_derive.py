@@ -1,0 +1,97 @@
+"""Derivation from dates on a tiny hand-made registry whose answers are known by hand."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reportgen.data.derive import derive
+from reportgen.data.load import Registry
+from reportgen.data.schema import REGISTRY_TABLES
+from reportgen.spec import load_spec
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tafa-len"
+D = pd.Timestamp
+
+
+def _table(name: str, rows: list[dict]) -> pd.DataFrame:
+    schema = next(s for s in REGISTRY_TABLES if s.name == name)
+    frame = pd.DataFrame(rows, columns=list(schema.column_names))
+    for column in schema.columns:
+        if column.kind == "date":
+            frame[column.name] = pd.to_datetime(frame[column.name])
+        elif column.kind == "int":
+            frame[column.name] = frame[column.name].astype("Int64")
+        elif column.kind == "flag":
+            frame[column.name] = frame[column.name].astype("boolean")
+    return frame
+
+
+def _patient(pid, line, regimen_after, progression, treatment_start, death=None, last="2023-01-01"):
+    return pid, line, regimen_after, progression, treatment_start, death, last
+
+
+@pytest.fixture
+def registry() -> Registry:
+    people = [  # id, CAR T line, first treatment after progression, progression, its start, death, last contact
+        _patient("P1", 3, "TAFA-LEN", "2021-03-01", "2021-03-11", death="2021-09-11", last="2021-09-11"),
+        _patient("P2", 4, "TAFA-LEN", "2021-09-01", "2021-10-01"),
+        _patient("P3", 3, "R-GEMOX", "2021-02-01", "2021-02-05"),
+        _patient("P4", 2, "TAFA-LEN", "2021-02-01", "2021-02-05"),
+        _patient("P5", 3, None, None, None),
+    ]
+    car_t, lines, progressions, follow_up = [], [], [], []
+    for pid, line, regimen, progression, start, death, last in people:
+        car_t.append(dict(patient_id=pid, product="axi-cel", car_t_line=line, eligibility_date="2020-11-15",
+                          leukapheresis_date="2020-12-01", infusion_date="2021-01-01", hctci_evaluated=True,
+                          ecog=1, hctci_score=0))
+        lines.append(dict(patient_id=pid, line_number=1, regimen="R-CHOP", role="prior", start_date="2019-01-01",
+                          end_date="2019-06-01", autologous_transplant=pid == "P2"))
+        if progression:
+            progressions.append(dict(patient_id=pid, progression_date=progression))
+            lines.append(dict(patient_id=pid, line_number=2, regimen=regimen, role="post_car_t", start_date=start,
+                              autologous_transplant=False))
+        follow_up.append(dict(patient_id=pid, last_contact_date=last, vital_status="dead" if death else "alive",
+                              death_date=death, death_cause="progression" if death else None))
+    progressions.append(dict(patient_id="P2", progression_date="2022-01-01"))
+    lines.append(dict(patient_id="P5", line_number=2, regimen="TAFA-LEN", role="prior", start_date="2020-06-01",
+                      end_date="2020-09-01", autologous_transplant=False))
+    tables = {
+        "patients": _table("patients", [dict(patient_id=p[0], center_id="SYN-C01", sex="M",
+                                             birth_date="1956-01-02") for p in people]),
+        "diagnoses": _table("diagnoses", [dict(patient_id=p[0], diagnosis_date="2019-01-01", histology="LBCL")
+                                          for p in people]),
+        "treatment_lines": _table("treatment_lines", lines),
+        "car_t": _table("car_t", car_t),
+        "progressions": _table("progressions", progressions),
+        "follow_up": _table("follow_up", follow_up),
+        "toxicities": _table("toxicities", [dict(patient_id=p[0]) for p in people]),
+        "biopsies": _table("biopsies", []),
+    }
+    return Registry(tables, Path("tiny"))
+
+
+def test_sets_endpoints_and_flow(registry):
+    spec = load_spec(EXAMPLE)
+    derived = derive(registry, spec)
+    assert list(derived.sets["tl_post"]) == ["P1", "P2"]  # P4 is second line: out of the cohort
+    assert list(derived.sets["tl_pre"]) == ["P5"]
+    assert [(step.key, step.n) for step in derived.flow][:4] == [
+        ("registry", 5), ("cohort", 4), ("progressed", 3), ("treated", 3)]
+    assert derived.flow[1].exclusions[0].count == 1
+    assert derived.flow[2].exclusions[0].count == 1  # P5 never progressed
+
+    pfs2 = derived.endpoints["pfs2"].data
+    os2 = derived.endpoints["os2"].data
+    # P1: treated 2021-03-11, died 2021-09-11 (184 days) with no further progression.
+    assert pfs2.loc["P1", "time"] == pytest.approx(184 / 30.4375)
+    assert bool(pfs2.loc["P1", "event"]) and bool(os2.loc["P1", "event"])
+    # P2: treated 2021-10-01, progressed again 2022-01-01 (92 days), alive at 2023-01-01 (457 days).
+    assert pfs2.loc["P2", "time"] == pytest.approx(92 / 30.4375) and bool(pfs2.loc["P2", "event"])
+    assert os2.loc["P2", "time"] == pytest.approx(457 / 30.4375) and not bool(os2.loc["P2", "event"])
+
+    baseline = derived.baseline
+    assert baseline.loc["P1", "age"] == 64  # born 1956-01-02, eligible 2020-11-15
+    assert bool(baseline.loc["P1", "early_failure"]) and not bool(baseline.loc["P2", "early_failure"])
+    assert bool(baseline.loc["P2", "prior_asct"]) and baseline.loc["P2", "prior_lines"] == 1
+    assert baseline.loc["P5", "prior_lines"] == 2
