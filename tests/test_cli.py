@@ -1,0 +1,73 @@
+"""The command line as a user meets it: progress, outputs, readable errors, nothing lost."""
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reportgen.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "tafa-len"
+
+
+@pytest.fixture
+def study(tmp_path) -> Path:
+    """A copy of the example study with its own copy of the registry export."""
+    folder = tmp_path / "study"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("output"))
+    shutil.copytree(ROOT / "examples" / "synthetic-registry" / "data", tmp_path / "data")
+    spec = folder / "study.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("../synthetic-registry/data", "../data"),
+                    encoding="utf-8")
+    return folder
+
+
+def test_build_writes_outputs_and_reports_progress(study, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["build", str(study), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "computing statistics" in captured.err
+    assert "manuscript.pdf" in captured.out
+    assert {p.name for p in out.iterdir()} >= {"manuscript.pdf", "manuscript.docx", "results.json", "figures"}
+    assert not list(tmp_path.glob(".reportgen-build-*")), "scratch folder left behind"
+
+
+def test_bad_data_fails_readably_and_keeps_earlier_outputs(study, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["build", str(study), "--out", str(out), "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    car_t = tmp_path / "data" / "car_t.csv"
+    frame = pd.read_csv(car_t, dtype=str, keep_default_na=False)
+    patient = frame.loc[3, "patient_id"]
+    frame.loc[3, "infusion_date"] = "31/02/2022"
+    frame.to_csv(car_t, index=False)
+
+    assert main(["build", str(study), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "car_t.csv" in err and patient in err and "infusion_date" in err
+    assert "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert not list(tmp_path.glob(".reportgen-build-*"))
+
+
+def test_unknown_results_key_in_a_template_is_named(study, tmp_path, capsys):
+    template = study / "templates" / "manuscript.md.j2"
+    template.write_text(template.read_text(encoding="utf-8") + '\n{{ count("pfs2.medain") }}\n', encoding="utf-8")
+    assert main(["build", str(study), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "'pfs2.medain'" in err and "manuscript.md.j2" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_spec_error_exit_code_and_traceback_flag(study, tmp_path, capsys):
+    spec = study / "study.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("conf_level:", "conf_levl:"), encoding="utf-8")
+    assert main(["build", str(study), "--out", str(tmp_path / "out")]) == 1
+    assert "did you mean 'conf_level'" in capsys.readouterr().err
+    from reportgen.errors import SpecError
+
+    with pytest.raises(SpecError):
+        main(["--traceback", "build", str(study), "--out", str(tmp_path / "out")])
