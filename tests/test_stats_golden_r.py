@@ -1,0 +1,67 @@
+"""reportgen.stats against golden values from R's survival package (tests/golden/golden.R).
+
+Each golden record quotes the R call that produced it. Tolerances: 1e-6 relative on
+estimates and confidence limits, 1e-4 absolute on P values. R is not needed here:
+the JSON is committed and golden.R regenerates it.
+"""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reportgen.stats import kaplan_meier, median_follow_up
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+EXPECTED = json.loads((GOLDEN / "survival.json").read_text(encoding="utf-8"))
+REL = 1e-6
+
+
+def dataset(name: str) -> pd.DataFrame:
+    if name.startswith("example_"):
+        frame = pd.read_csv(GOLDEN / "example_endpoints.csv")
+        return frame[frame["endpoint"] == name.removeprefix("example_")]
+    return pd.read_csv(GOLDEN / f"{name}.csv")
+
+
+def close(actual, expected, rel=REL):
+    if expected is None:
+        return actual is None
+    return actual is not None and actual == pytest.approx(expected, rel=rel, abs=1e-12)
+
+
+KM_CASES = [c for c in EXPECTED["kaplan_meier"] if c["conf_type"] != "follow-up"]
+FOLLOW_UP_CASES = [c for c in EXPECTED["kaplan_meier"] if c["conf_type"] == "follow-up"]
+
+
+@pytest.mark.parametrize("case", KM_CASES, ids=lambda c: c["call"])
+def test_kaplan_meier_curve_quantiles_and_landmarks(case):
+    data = dataset(case["dataset"])
+    km = kaplan_meier(data["time"], data["event"], conf_type=case["conf_type"])
+    assert km.time == pytest.approx(case["time"], rel=REL)
+    assert km.survival == pytest.approx(case["survival"], rel=REL)
+    for ours, theirs in zip(km.lower, case["lower"]):
+        assert close(ours, theirs)
+    for ours, theirs in zip(km.upper, case["upper"]):
+        assert close(ours, theirs)
+    for q in case["quantiles"]:
+        estimate = km.quantile(q["p"])
+        assert close(estimate.estimate, q["estimate"]), q
+        assert close(estimate.lower, q["lower"]), q
+        assert close(estimate.upper, q["upper"]), q
+    for landmark in case["landmarks"]:
+        at = km.survival_at(landmark["time"])
+        assert close(at.survival, landmark["survival"]), landmark
+        assert close(at.lower, landmark["lower"]), landmark
+        assert close(at.upper, landmark["upper"]), landmark
+        assert at.n_risk == landmark["n_risk"], landmark
+
+
+@pytest.mark.parametrize("case", FOLLOW_UP_CASES, ids=lambda c: c["call"])
+def test_median_follow_up_by_reverse_kaplan_meier(case):
+    data = dataset(case["dataset"])
+    follow_up = median_follow_up(data["time"], data["event"])
+    assert close(follow_up.estimate, case["estimate"])
+    assert close(follow_up.lower, case["lower"])
+    assert close(follow_up.upper, case["upper"])
