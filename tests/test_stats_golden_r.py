@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportgen.stats import kaplan_meier, median_follow_up
+from reportgen.stats import cox_hazard_ratio, kaplan_meier, logrank_test, median_follow_up
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EXPECTED = json.loads((GOLDEN / "survival.json").read_text(encoding="utf-8"))
@@ -65,3 +65,34 @@ def test_median_follow_up_by_reverse_kaplan_meier(case):
     assert close(follow_up.estimate, case["estimate"])
     assert close(follow_up.lower, case["lower"])
     assert close(follow_up.upper, case["upper"])
+
+
+@pytest.mark.parametrize("case", EXPECTED["logrank"], ids=lambda c: c["name"])
+def test_logrank_matches_survdiff(case):
+    data = dataset(case["dataset"])
+    if case.get("subset") == "ph_ecog < 3":
+        data = data[data["ph_ecog"].notna() & (data["ph_ecog"] < 3)]
+    strata = data[case["strata"]] if case.get("strata") else None
+    result = logrank_test(data["time"], data["event"], data[case["group"]], strata=strata)
+    assert result.statistic == pytest.approx(case["statistic"], rel=REL)
+    assert result.df == case["df"]
+    assert result.p == pytest.approx(case["p"], abs=1e-4)
+
+
+@pytest.mark.parametrize("case", EXPECTED["cox"], ids=lambda c: c["call"])
+def test_cox_matches_coxph(case):
+    data = dataset(case["dataset"])
+    data = data.dropna(subset=case["covariates"])
+    result = cox_hazard_ratio(data["time"], data["event"], data[case["covariates"]], ties=case["ties"])
+    for i, term in enumerate(result.terms):
+        assert term.coef == pytest.approx(case["coef"][i], rel=REL)
+        assert term.hazard_ratio == pytest.approx(case["hr"][i], rel=REL)
+        assert term.se == pytest.approx(case["se"][i], rel=REL)
+        assert term.lower == pytest.approx(case["lower"][i], rel=REL)
+        assert term.upper == pytest.approx(case["upper"][i], rel=REL)
+        assert term.p == pytest.approx(case["wald_p"][i], abs=1e-4)
+    assert result.lr_statistic == pytest.approx(case["lr_statistic"], rel=REL)
+    assert result.lr_p == pytest.approx(case["lr_p"], abs=1e-4)
+    assert result.score_statistic == pytest.approx(case["score_statistic"], rel=REL)
+    assert result.score_p == pytest.approx(case["score_p"], abs=1e-4)
+    assert result.wald_statistic == pytest.approx(case["wald_statistic"], rel=REL)

@@ -5,6 +5,7 @@ objects holding raw numbers (never formatted strings). Conventions follow SAS,
 the registry's validated tool; see each function's docstring.
 """
 
+from reportgen.stats.comparison import CoxResult, CoxTerm, LogrankResult, cox_hazard_ratio, logrank_test
 from reportgen.stats.descriptive import Description, Frequency, describe, frequency, quantile
 from reportgen.stats.proportions import ProportionResult, proportion_ci
 from reportgen.stats.survival import (
@@ -16,6 +17,11 @@ from reportgen.stats.survival import (
 )
 
 __all__ = [
+    "CoxResult",
+    "CoxTerm",
+    "LogrankResult",
+    "cox_hazard_ratio",
+    "logrank_test",
     "Description",
     "Frequency",
     "KaplanMeierResult",

@@ -74,12 +74,14 @@ for (case in cox_cases) for (ties in c("breslow", "efron")) {
   s <- summary(fit)
   cox[[length(cox) + 1]] <- list(name = case$name, dataset = case$data, covariates = case$covariates, ties = ties,
     call = sprintf('coxph(%s, data = %s, ties = "%s")', deparse(f), case$data, ties),
-    coef = unname(coef(fit)), hr = unname(exp(coef(fit))), se = unname(sqrt(diag(vcov(fit)))),
-    lower = unname(s$conf.int[, "lower .95"]), upper = unname(s$conf.int[, "upper .95"]),
-    wald_p = unname(s$coefficients[, "Pr(>|z|)"]),
+    coef = as.list(unname(coef(fit))), hr = as.list(unname(exp(coef(fit)))),
+    se = as.list(unname(sqrt(diag(vcov(fit))))),
+    lower = as.list(unname(s$conf.int[, "lower .95"])), upper = as.list(unname(s$conf.int[, "upper .95"])),
+    wald_p = as.list(unname(s$coefficients[, "Pr(>|z|)"])),
     lr_statistic = unname(s$logtest["test"]), lr_p = unname(s$logtest["pvalue"]),
     score_statistic = unname(s$sctest["test"]), score_p = unname(s$sctest["pvalue"]),
-    wald_statistic = unname(s$waldtest["test"]), wald_test_p = unname(s$waldtest["pvalue"]))
+    # summary() rounds the Wald statistic to 2 decimals; the fit keeps it whole.
+    wald_statistic = unname(fit$wald.test), wald_test_p = unname(s$waldtest["pvalue"]))
 }
 
 out <- list(r_version = R.version.string, survival_version = as.character(packageVersion("survival")),
