@@ -52,3 +52,12 @@ class Problem:
             where += f", column {self.column}"
         shown = f" (value {self.value!r})" if self.value != "" else ""
         return f"{where}: {self.message}{shown}"
+
+
+def summarize_problems(source: object, problems: list[Problem], shown: int = 20) -> str:
+    """A readable list of problems for an error message: the first ``shown``, then a count."""
+    lines = [f"{len(problems)} problem(s) in the registry export {source}:"]
+    lines += [f"  - {problem}" for problem in problems[:shown]]
+    if len(problems) > shown:
+        lines.append(f"  ... and {len(problems) - shown} more")
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from reportgen.data.schema import REGISTRY_TABLES, Column, TableSchema
-from reportgen.errors import DataValidationError, Problem
+from reportgen.errors import DataValidationError, Problem, summarize_problems
 
 FLAG_VALUES = {"Y": True, "N": False}
 
@@ -110,13 +110,6 @@ def load_registry(folder: str | Path) -> Registry:
         )
         tables[schema.name] = typed
     if problems:
-        raise DataValidationError(_summary(folder, problems), tuple(problems))
+        raise DataValidationError(summarize_problems(folder, problems), tuple(problems))
     return Registry(tables, folder)
 
-
-def _summary(folder: Path, problems: list[Problem], shown: int = 20) -> str:
-    lines = [f"{len(problems)} problem(s) in the registry export {folder}:"]
-    lines += [f"  - {problem}" for problem in problems[:shown]]
-    if len(problems) > shown:
-        lines.append(f"  ... and {len(problems) - shown} more")
-    return "\n".join(lines)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reportgen.data.load import Registry, _summary
+from reportgen.data.load import Registry
 from reportgen.data.schema import REGISTRY_TABLES
-from reportgen.errors import DataValidationError, Problem
+from reportgen.errors import DataValidationError, Problem, summarize_problems
 
 
 def _duplicates(registry: Registry) -> list[Problem]:
@@ -96,5 +96,5 @@ def validate(registry: Registry) -> Registry:
     """Run every consistency check; raise DataValidationError listing all problems found."""
     problems = _duplicates(registry) + _orphans_and_gaps(registry) + _date_order(registry)
     if problems:
-        raise DataValidationError(_summary(registry.source, problems), tuple(problems))
+        raise DataValidationError(summarize_problems(registry.source, problems), tuple(problems))
     return registry
