@@ -12,6 +12,7 @@ lifelines computes the estimate; this module adds what its defaults lack:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -51,9 +52,9 @@ class KaplanMeierResult:
     """
 
     time: tuple[float, ...]
-    n_risk: tuple[int, ...]
-    n_event: tuple[int, ...]
-    n_censor: tuple[int, ...]
+    n_risk: tuple[float, ...]
+    n_event: tuple[float, ...]
+    n_censor: tuple[float, ...]
     survival: tuple[float, ...]
     std_err: tuple[float, ...]
     lower: tuple[float | None, ...]
@@ -100,20 +101,60 @@ def _as_arrays(time: Sequence[float], event: Sequence[bool | int]) -> tuple[np.n
     return t, e.astype(bool)
 
 
-def _event_table(t: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Distinct times with the number at risk, events and censorings (lifelines' event table)."""
+def _event_table(t: np.ndarray, e: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """Distinct times with the (weighted) number at risk, events and censorings, and the
+    survival estimate (lifelines' event table and estimate)."""
     from lifelines import KaplanMeierFitter
+    from lifelines.exceptions import StatisticalWarning
 
-    fitter = KaplanMeierFitter().fit(t, e)
+    with warnings.catch_warnings():
+        # lifelines warns that its variance is naive with non-integer weights; we use its
+        # estimate only and compute the variance ourselves (_jackknife_log_se).
+        warnings.simplefilter("ignore", StatisticalWarning)
+        fitter = KaplanMeierFitter().fit(t, e, weights=w)
     table = fitter.event_table
-    table = table[(table["observed"] > 0) | (table["censored"] > 0)]
+    # lifelines' weighted "censored" column can read 0 where weight was censored, so
+    # censorings are taken as removed minus observed.
+    table = table[table["removed"] > 0]
+    kind = int if w is None else float
     return (
         table.index.to_numpy(dtype=float),
-        table["at_risk"].to_numpy(dtype=int),
-        table["observed"].to_numpy(dtype=int),
-        table["censored"].to_numpy(dtype=int),
+        table["at_risk"].to_numpy(dtype=kind),
+        table["observed"].to_numpy(dtype=kind),
+        (table["removed"] - table["observed"]).to_numpy(dtype=kind),
         fitter.survival_function_.loc[table.index].to_numpy(dtype=float).ravel(),
     )
+
+
+def _greenwood_log_se(n_risk: np.ndarray, n_event: np.ndarray) -> np.ndarray:
+    """Greenwood's standard error of log S (R survfit's ``std.err`` with integer weights)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        increments = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
+    return np.sqrt(np.cumsum(increments))
+
+
+def _jackknife_log_se(t: np.ndarray, e: np.ndarray, w: np.ndarray, times: np.ndarray, n_risk: np.ndarray,
+                      n_event: np.ndarray) -> np.ndarray:
+    """Infinitesimal-jackknife standard error of log S, as R survfit uses for non-integer weights.
+
+    Patient i's influence on log S(t) is w_i U_i(t), with
+    U_i(t) = sum over event times s <= t of -(dN_i(s) Y(s) - d(s) Y_i(s)) / (Y(s) (Y(s) - d(s))).
+    Splitting patients by whether their own time is <= t gives the variance for every t in
+    O(n log n) with cumulative sums, instead of an n-by-times influence matrix.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard_terms = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
+        cumulative = np.cumsum(hazard_terms)  # B(t)
+        own = np.searchsorted(times, t)
+        gap = n_risk - n_event
+        own_term = np.where(e, 1.0 / gap[own], 0.0) - cumulative[own]
+    contribution = np.nan_to_num(w ** 2 * own_term ** 2, nan=np.inf)
+    ended = np.bincount(own, weights=contribution, minlength=times.size)
+    weight_sq = np.bincount(own, weights=w ** 2, minlength=times.size)
+    still_at_risk = weight_sq.sum() - np.cumsum(weight_sq)
+    with np.errstate(invalid="ignore"):
+        variance = np.cumsum(ended) + cumulative ** 2 * still_at_risk
+    return np.sqrt(variance)
 
 
 def _confidence_limits(
@@ -192,13 +233,29 @@ def _none_if_nan(values: np.ndarray) -> tuple[float | None, ...]:
     return tuple(None if np.isnan(v) else float(v) for v in values)
 
 
+def _as_weights(weights: Sequence[float] | None, size: int) -> np.ndarray | None:
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (size,):
+        raise ValueError(f"weights must have one value per patient ({size}), got shape {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("weights must be positive finite numbers")
+    return w
+
+
 def kaplan_meier(
     time: Sequence[float],
     event: Sequence[bool | int],
+    weights: Sequence[float] | None = None,
     conf_type: str = "log-log",
     level: float = 0.95,
 ) -> KaplanMeierResult:
-    """The Kaplan-Meier estimate with Greenwood CIs and the median by the survfit rule.
+    """The Kaplan-Meier estimate with CIs and the median by the survfit rule.
+
+    Variance: Greenwood's; with non-integer ``weights``, the infinitesimal jackknife (robust)
+    variance, as R ``survfit`` does by default. ``n_risk``/``n_event`` are then weighted
+    sums, while ``at_risk(t)`` stays the unweighted number of patients.
 
     >>> km = kaplan_meier([1, 2, 3, 4, 5], [1, 1, 0, 1, 1])
     >>> km.median.estimate, round(km.survival_at(2).survival, 6), km.at_risk(3)
@@ -209,10 +266,12 @@ def kaplan_meier(
     t, e = _as_arrays(time, event)
     if t.size == 0:
         raise ValueError("Kaplan-Meier needs at least one patient")
-    times, n_risk, n_event, n_censor, survival = _event_table(t, e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        increments = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
-    std_err = np.sqrt(np.cumsum(increments))
+    w = _as_weights(weights, t.size)
+    times, n_risk, n_event, n_censor, survival = _event_table(t, e, w)
+    if w is not None and not np.all(w == np.round(w)):
+        std_err = _jackknife_log_se(t, e, w, times, n_risk, n_event)
+    else:
+        std_err = _greenwood_log_se(n_risk, n_event)
     lower, upper = _confidence_limits(survival, std_err, conf_type, level)
     partial = KaplanMeierResult(
         time=tuple(times.tolist()),

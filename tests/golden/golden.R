@@ -8,7 +8,9 @@ here <- "tests/golden"
 datasets <- list(
   aml = data.frame(time = aml$time, event = aml$status, group = as.character(aml$x)),
   lung = data.frame(time = lung$time, event = lung$status - 1, sex = lung$sex, age = lung$age,
-                    ph_ecog = lung$ph.ecog),
+                    ph_ecog = lung$ph.ecog,
+                    # made-up case weights for the weighted estimators: non-integer and integer
+                    weight = 0.5 + (lung$age %% 5) / 4, int_weight = 1 + lung$age %% 3),
   veteran = data.frame(time = veteran$time, event = veteran$status, trt = veteran$trt,
                        celltype = as.character(veteran$celltype), karno = veteran$karno, age = veteran$age),
   ovarian = data.frame(time = ovarian$futime, event = ovarian$fustat, rx = ovarian$rx, age = ovarian$age,
@@ -19,27 +21,33 @@ example <- read.csv(file.path(here, "example_endpoints.csv"))
 datasets$example_pfs2 <- data.frame(time = example$time[example$endpoint == "pfs2"], event = example$event[example$endpoint == "pfs2"])
 datasets$example_os2 <- data.frame(time = example$time[example$endpoint == "os2"], event = example$event[example$endpoint == "os2"])
 
-landmarks <- list(aml = c(10, 20, 40), lung = c(180, 365, 730), veteran = c(30, 90, 180),
+landmarks <- list(aml = c(10, 20, 40), lung = c(180, 365, 730), lung_weighted = c(180, 365, 730),
+                  lung_int_weighted = c(180, 365, 730), veteran = c(30, 90, 180),
                   ovarian = c(365, 730), example_pfs2 = c(3, 6, 12), example_os2 = c(3, 6, 12))
 na <- function(x) if (length(x) == 0 || is.na(x)) NULL else unname(x)
 
 km <- list()
+datasets$lung_weighted <- transform(datasets$lung, w = weight)
+datasets$lung_int_weighted <- transform(datasets$lung, w = int_weight)
 for (name in names(landmarks)) {
   d <- datasets[[name]]
+  if (!"w" %in% names(d)) d$w <- 1
   for (ct in c("log-log", "log", "plain")) {
-    fit <- survfit(Surv(time, event) ~ 1, data = d, conf.type = ct)
+    fit <- survfit(Surv(time, event) ~ 1, data = d, weights = w, conf.type = ct)
     q <- quantile(fit, c(0.25, 0.5, 0.75))
     s <- summary(fit, times = landmarks[[name]], extend = TRUE)
     km[[paste(name, ct)]] <- list(
       dataset = name, conf_type = ct,
-      call = sprintf('survfit(Surv(time, event) ~ 1, data = %s, conf.type = "%s")', name, ct),
+      call = sprintf('survfit(Surv(time, event) ~ 1, data = %s, weights = w, conf.type = "%s")', name, ct),
+      weighted = any(d[["w"]] != 1),
       quantiles = lapply(1:3, function(i) list(p = c(0.25, 0.5, 0.75)[i], estimate = na(q$quantile[i]),
                                                lower = na(q$lower[i]), upper = na(q$upper[i]))),
       landmarks = lapply(seq_along(s$time), function(i) list(time = s$time[i], survival = s$surv[i],
                          lower = na(s$lower[i]), upper = na(s$upper[i]), n_risk = s$n.risk[i])),
-      time = fit$time, survival = fit$surv, std_err = fit$std.err,
+      time = fit$time, survival = fit$surv, n_risk = fit$n.risk,
       lower = lapply(fit$lower, na), upper = lapply(fit$upper, na))
   }
+  if (grepl("weighted", name)) next
   rev <- quantile(survfit(Surv(time, 1 - event) ~ 1, data = d, conf.type = "log-log"), 0.5)
   km[[paste(name, "follow-up")]] <- list(dataset = name, conf_type = "follow-up",
     call = sprintf('quantile(survfit(Surv(time, 1 - event) ~ 1, data = %s, conf.type = "log-log"), 0.5)', name),
