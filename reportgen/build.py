@@ -49,7 +49,8 @@ def _figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: 
         for letter, endpoint_key in zip("ABCDEFGH", figure.endpoints):
             endpoint = spec.endpoints[endpoint_key]
             at_risk = tuple(int(text.record(f"{endpoint_key}.at_risk.{t:g}").value) for t in figure.risk_times)
-            median = f"Median {text.median(f'{endpoint_key}.median')} months (95% CI, {text.interval(f'{endpoint_key}.median')})"
+            median_key = f"{endpoint_key}.median"
+            median = f"Median {text.median(median_key)} months (95% CI, {text.interval(median_key)})"
             curve = Curve(spec.analysis_sets[figure.set].label, study.curves[endpoint_key], at_risk, median)
             panels.append(Panel(letter, f"{endpoint.label} (%)", (curve,)))
         path = km_figure(tuple(panels), figure.risk_times, figure.x_label, folder / f"{key}.png")

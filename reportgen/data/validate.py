@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reportgen.data.load import Registry
-from reportgen.data.schema import REGISTRY_TABLES
+from reportgen.data.schema import PATIENTS, REGISTRY_TABLES
 from reportgen.errors import DataValidationError, Problem, summarize_problems
 
 
@@ -29,7 +29,9 @@ def _orphans_and_gaps(registry: Registry) -> list[Problem]:
     """Records of unknown patients, and patients lacking a one-row-per-patient record."""
     known = set(registry["patients"]["patient_id"])
     problems = []
-    for schema in REGISTRY_TABLES[1:]:
+    for schema in REGISTRY_TABLES:
+        if schema is PATIENTS:
+            continue
         frame = registry[schema.name]
         for patient in sorted(set(frame["patient_id"]) - known):
             problems.append(Problem(registry.file_of(schema.name), patient, "patient_id",
