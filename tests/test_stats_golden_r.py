@@ -91,7 +91,9 @@ def test_logrank_matches_survdiff(case):
 def test_cox_matches_coxph(case):
     data = dataset(case["dataset"])
     data = data.dropna(subset=case["covariates"])
-    result = cox_hazard_ratio(data["time"], data["event"], data[case["covariates"]], ties=case["ties"])
+    weights = data[case["weights"]] if case.get("weights") else None
+    result = cox_hazard_ratio(data["time"], data["event"], data[case["covariates"]], ties=case["ties"],
+                              weights=weights, robust=case["robust"])
     for i, term in enumerate(result.terms):
         assert term.coef == pytest.approx(case["coef"][i], rel=REL)
         assert term.hazard_ratio == pytest.approx(case["hr"][i], rel=REL)
@@ -104,3 +106,9 @@ def test_cox_matches_coxph(case):
     assert result.score_statistic == pytest.approx(case["score_statistic"], rel=REL)
     assert result.score_p == pytest.approx(case["score_p"], abs=1e-4)
     assert result.wald_statistic == pytest.approx(case["wald_statistic"], rel=REL)
+    assert result.wald_p == pytest.approx(case["wald_test_p"], abs=1e-4)
+    if case["robust"]:
+        assert result.robust_score_statistic == pytest.approx(case["robust_score_statistic"], rel=REL)
+        assert result.robust_score_p == pytest.approx(case["robust_score_p"], abs=1e-4)
+    else:
+        assert result.robust_score_statistic is None

@@ -55,11 +55,11 @@ def summarize_variable(values: pd.Series, name: str, variable: Variable, populat
             for statistic in CONTINUOUS_STATISTICS
         ]
     if variable.type == "binary":
-        present = values.dropna().astype(bool)
+        flags = values.map(lambda flag: None if flag is None or pd.isna(flag) else ("yes" if flag else "no"))
+        counted = stats.frequency(flags, ("yes", "no"))
         return [
-            Result(prefix, int(present.sum()), "count", population, n=int(present.size),
-                   method="count over non-missing"),
-            Result(f"{prefix}.missing", int(values.isna().sum()), "missing", population, n=int(values.size)),
+            Result(prefix, counted.counts[0], "count", population, n=counted.n, method="count over non-missing"),
+            Result(f"{prefix}.missing", counted.missing, "missing", population, n=int(values.size)),
         ]
     labels = values.map(lambda code: None if code is None or pd.isna(code) else variable.levels.get(str(code), code))
     counted = stats.frequency(labels, _labelled_levels(variable))

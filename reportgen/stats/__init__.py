@@ -5,7 +5,8 @@ objects holding raw numbers (never formatted strings). Conventions follow SAS,
 the registry's validated tool; see each function's docstring.
 """
 
-from reportgen.stats.comparison import CoxResult, CoxTerm, LogrankResult, cox_hazard_ratio, logrank_test
+from reportgen.stats.comparison import LogrankResult, logrank_test
+from reportgen.stats.cox import CoxResult, CoxTerm, cox_hazard_ratio
 from reportgen.stats.descriptive import Description, Frequency, describe, frequency, quantile
 from reportgen.stats.proportions import ProportionResult, proportion_ci
 from reportgen.stats.survival import (

@@ -73,21 +73,34 @@ cox_cases <- list(
   list(name = "lung sex", data = "lung", covariates = c("sex"), d = datasets$lung),
   list(name = "lung age sex ph_ecog", data = "lung", covariates = c("age", "sex", "ph_ecog"), d = subset(datasets$lung, !is.na(ph_ecog))),
   list(name = "veteran trt karno", data = "veteran", covariates = c("trt", "karno"), d = datasets$veteran),
-  list(name = "ovarian rx age", data = "ovarian", covariates = c("rx", "age"), d = datasets$ovarian)
+  list(name = "ovarian rx age", data = "ovarian", covariates = c("rx", "age"), d = datasets$ovarian),
+  list(name = "veteran trt karno, robust", data = "veteran", covariates = c("trt", "karno"), d = datasets$veteran, robust = TRUE),
+  list(name = "lung sex, weighted", data = "lung", covariates = c("sex"), d = datasets$lung, weights = "weight"),
+  list(name = "lung sex, weighted, robust", data = "lung", covariates = c("sex"), d = datasets$lung, weights = "weight", robust = TRUE),
+  list(name = "lung age sex ph_ecog, weighted, robust", data = "lung", covariates = c("age", "sex", "ph_ecog"),
+       d = subset(datasets$lung, !is.na(ph_ecog)), weights = "weight", robust = TRUE),
+  list(name = "lung sex ph_ecog, integer weights", data = "lung", covariates = c("sex", "ph_ecog"),
+       d = subset(datasets$lung, !is.na(ph_ecog)), weights = "int_weight")
 )
 cox <- list()
 for (case in cox_cases) for (ties in c("breslow", "efron")) {
   f <- as.formula(paste("Surv(time, event) ~", paste(case$covariates, collapse = " + ")))
-  fit <- coxph(f, data = case$d, ties = ties)
+  robust <- isTRUE(case$robust)
+  case$d$w <- if (is.null(case$weights)) 1 else case$d[[case$weights]]
+  fit <- coxph(f, data = case$d, ties = ties, weights = w, robust = robust)
   s <- summary(fit)
   cox[[length(cox) + 1]] <- list(name = case$name, dataset = case$data, covariates = case$covariates, ties = ties,
-    call = sprintf('coxph(%s, data = %s, ties = "%s")', deparse(f), case$data, ties),
+    weights = case$weights, robust = robust,
+    call = sprintf('coxph(%s, data = %s, ties = "%s", weights = %s, robust = %s)', deparse(f), case$data, ties,
+                   if (is.null(case$weights)) "NULL" else case$weights, robust),
     coef = as.list(unname(coef(fit))), hr = as.list(unname(exp(coef(fit)))),
     se = as.list(unname(sqrt(diag(vcov(fit))))),
     lower = as.list(unname(s$conf.int[, "lower .95"])), upper = as.list(unname(s$conf.int[, "upper .95"])),
     wald_p = as.list(unname(s$coefficients[, "Pr(>|z|)"])),
     lr_statistic = unname(s$logtest["test"]), lr_p = unname(s$logtest["pvalue"]),
     score_statistic = unname(s$sctest["test"]), score_p = unname(s$sctest["pvalue"]),
+    robust_score_statistic = if (robust) unname(s$robscore["test"]) else NULL,
+    robust_score_p = if (robust) unname(s$robscore["pvalue"]) else NULL,
     # summary() rounds the Wald statistic to 2 decimals; the fit keeps it whole.
     wald_statistic = unname(fit$wald.test), wald_test_p = unname(s$waldtest["pvalue"]))
 }
