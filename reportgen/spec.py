@@ -109,6 +109,49 @@ class FigureSpec:
 
 
 @dataclass(frozen=True)
+class Arm:
+    """One arm of a comparison: patients whose first treatment for progression is one of
+    ``regimens``, or, with ``all_except``, any regimen but those (and the other arm's)."""
+
+    label: str
+    regimens: tuple[str, ...] = ()
+    all_except: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SensitivitySpec:
+    """A re-run of a comparison with other weights; empty settings keep the main analysis's."""
+
+    label: str
+    scheme: str = ""
+    truncate: tuple[float, ...] = ()
+    covariates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ComparisonSpec:
+    """An inverse-probability-weighted comparison of two arms among patients treated for
+    their first progression after CAR T (the cohort's ``treated`` flow step).
+
+    ``scheme`` is ``ate-stabilized`` (default), ``ate`` or ``att``; ``truncate`` two
+    percentiles, e.g. [1, 99]; ``covariates`` name declared variables.
+    """
+
+    label: str
+    treated: Arm
+    control: Arm
+    covariates: tuple[str, ...]
+    endpoints: tuple[str, ...]
+    scheme: str = "ate-stabilized"
+    truncate: tuple[float, ...] = ()
+    smd_threshold: float = 0.15
+    landmarks: tuple[float, ...] = (6, 12)
+    risk_times: tuple[float, ...] = (0, 3, 6, 9, 12, 18, 24)
+    x_label: str = "Months since the first treatment for progression"
+    sensitivity: dict[str, SensitivitySpec] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DocumentSpec:
     template: str
 
@@ -133,6 +176,8 @@ class StudySpec:
     authors: tuple[Author, ...] = ()
     affiliations: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    comparisons: dict[str, ComparisonSpec] = field(default_factory=dict)
+    regimen_classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     conventions: Conventions = Conventions()
     cohort: Cohort = Cohort()
     path: Path = field(default=Path("study.yaml"), metadata={"internal": True})
@@ -152,6 +197,7 @@ VARIABLE_TYPES = ("continuous", "categorical", "binary")
 STATISTICS = ("median_range", "n", "missing", "mean_sd", "median", "quartiles", "p1_p99")
 KM_CONF_TYPES = ("log-log", "log", "plain")
 SOURCES = ("csv",)
+WEIGHT_SCHEMES = {"ate-stabilized": ("ATE", True), "ate": ("ATE", False), "att": ("ATT", None)}
 
 
 def _convert(value: Any, annotation: Any, where: str) -> Any:
@@ -252,6 +298,37 @@ def _check_references(spec: StudySpec) -> None:
                 raise SpecError(f"figures.{name}.endpoints[{i}]: endpoint {endpoint!r} is not in set {figure.set!r}")
 
 
+def _check_weighting(scheme: str, truncate: tuple[float, ...], covariates: tuple[str, ...],
+                     spec: StudySpec, where: str) -> None:
+    if scheme:
+        _choice(scheme, tuple(WEIGHT_SCHEMES), f"{where}.scheme")
+    if truncate and not (len(truncate) == 2 and 0 <= truncate[0] < truncate[1] <= 100):
+        raise SpecError(f"{where}.truncate: give two percentiles, low then high, e.g. [1, 99]")
+    for i, name in enumerate(covariates):
+        _reference(name, spec.variables, f"{where}.covariates[{i}]", "variable")
+
+
+def _check_comparisons(spec: StudySpec) -> None:
+    for name, comparison in spec.comparisons.items():
+        where = f"comparisons.{name}"
+        for arm_name in ("treated", "control"):
+            arm = getattr(comparison, arm_name)
+            if bool(arm.regimens) == bool(arm.all_except):
+                raise SpecError(f"{where}.{arm_name}: give either regimens or all_except")
+        if not comparison.treated.regimens:
+            raise SpecError(f"{where}.treated.regimens: the treated arm must list its regimens")
+        if not comparison.covariates:
+            raise SpecError(f"{where}.covariates: name at least one weighting variable")
+        _check_weighting(comparison.scheme, comparison.truncate, comparison.covariates, spec, where)
+        for i, endpoint in enumerate(comparison.endpoints):
+            _reference(endpoint, spec.endpoints, f"{where}.endpoints[{i}]", "endpoint")
+        for key, sensitivity in comparison.sensitivity.items():
+            _check_weighting(sensitivity.scheme, sensitivity.truncate, sensitivity.covariates, spec,
+                             f"{where}.sensitivity.{key}")
+        if not 0 < comparison.smd_threshold:
+            raise SpecError(f"{where}.smd_threshold: must be positive")
+
+
 def load_spec(path: str | Path) -> StudySpec:
     """Read and validate a study spec. Raises SpecError naming the file and the key."""
     path = Path(path)
@@ -268,6 +345,7 @@ def load_spec(path: str | Path) -> StudySpec:
     try:
         spec = _build(StudySpec, raw, "")
         _check_references(spec)
+        _check_comparisons(spec)
     except SpecError as error:
         raise SpecError(f"{path}: {error}") from None
     return dataclasses.replace(spec, path=path.resolve())

@@ -103,3 +103,9 @@ def test_row_order_does_not_matter():
     order = rng.permutation(len(AML_TIME))
     shuffled = kaplan_meier(np.asarray(AML_TIME)[order], np.asarray(AML_EVENT)[order])
     assert shuffled.survival == kaplan_meier(AML_TIME, AML_EVENT).survival
+
+
+def test_weighted_curve_reaches_zero_when_the_last_patients_all_have_the_event():
+    """R: survfit(Surv(c(1, 2, 3), c(1, 0, 1)) ~ 1, weights = c(0.5, 1.5, 0.7))$surv = 0.8148148 0.8148148 0."""
+    km = kaplan_meier([1, 2, 3], [1, 0, 1], weights=[0.5, 1.5, 0.7])
+    assert km.survival == pytest.approx((0.8148148148, 0.8148148148, 0.0))

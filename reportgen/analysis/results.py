@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Iterator, Mapping
 
 from reportgen.errors import RenderError
+
+
+def level_key(label: str) -> str:
+    """A level label as a key part: 'Transformed FL or other indolent' → 'transformed_fl_or_other_indolent'."""
+    slug = re.sub(r"[^0-9a-z]+", "_", label.lower().replace("≥", "ge").replace("≤", "le")).strip("_")
+    return slug or "level"
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ computed over which population and under which key. Keys:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from reportgen import stats
-from reportgen.analysis.results import Result, ResultSet
+from reportgen.analysis.comparison import ComparisonResults, analyse_comparison
+from reportgen.analysis.results import Result, ResultSet, level_key
 from reportgen.data.derive import Derived
 from reportgen.spec import StudySpec, Variable
 
@@ -30,12 +30,7 @@ class StudyResults:
 
     results: ResultSet
     curves: dict[str, stats.KaplanMeierResult]
-
-
-def level_key(label: str) -> str:
-    """A level label as a key part: 'Transformed FL or other indolent' → 'transformed_fl_or_other_indolent'."""
-    slug = re.sub(r"[^0-9a-z]+", "_", label.lower().replace("≥", "ge").replace("≤", "le")).strip("_")
-    return slug or "level"
+    comparisons: dict[str, ComparisonResults] = field(default_factory=dict)
 
 
 def _labelled_levels(variable: Variable) -> tuple[str, ...]:
@@ -98,7 +93,8 @@ def analyse(derived: Derived, spec: StudySpec) -> StudyResults:
     records: list[Result] = []
     for name, members in derived.sets.items():
         records.append(Result(f"sets.{name}.n", len(members), "n", name, method="patients in the analysis set"))
-    for step in derived.flow:
+    comparison_flows = [step for comparison in derived.comparisons.values() for step in comparison.flow]
+    for step in (*derived.flow, *comparison_flows):
         records.append(Result(f"flow.{step.key}.n", step.n, "n", step.key))
         records.append(Result(f"flow.{step.key}.excluded", sum(e.count for e in step.exclusions), "n", step.key,
                               params={"reasons": "; ".join(e.reason for e in step.exclusions)}))
@@ -126,4 +122,8 @@ def analyse(derived: Derived, spec: StudySpec) -> StudyResults:
                                            conf_type=conventions.km_conf_type, level=conventions.conf_level)
         curves[name] = km
         records += _survival_records(name, endpoint.set, km, follow_up, risk_times.get(name, ()))
-    return StudyResults(ResultSet(records), curves)
+    comparisons = {}
+    for key, comparison in spec.comparisons.items():
+        comparison_records, comparisons[key] = analyse_comparison(key, comparison, derived.comparisons[key], spec)
+        records += comparison_records
+    return StudyResults(ResultSet(records), curves, comparisons)

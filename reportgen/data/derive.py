@@ -17,14 +17,14 @@ Definitions (DESIGN.md; the reference study's Methods):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from reportgen.data.load import Registry
 from reportgen.errors import AnalysisError
-from reportgen.spec import AnalysisSet, Conventions, StudySpec
+from reportgen.spec import AnalysisSet, ComparisonSpec, Conventions, StudySpec, Variable
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,23 @@ class TimeToEvent:
 
 
 @dataclass(frozen=True)
+class ComparisonData:
+    """The patients of one weighted comparison, complete on its weighting variables.
+
+    ``data`` has one row per patient: ``treated`` (bool), ``regimen``, ``response`` (the
+    first treatment's best response code, or None), the endpoints' ``<kind>_time`` and
+    ``<kind>_event``, and one column per weighting variable of the main analysis and of
+    every sensitivity analysis, named by the variable (categorical ones hold labels, as
+    an ordered pandas Categorical). Patients missing any of those variables are excluded
+    at the last steps of ``flow``.
+    """
+
+    key: str
+    data: pd.DataFrame
+    flow: tuple[FlowStep, ...]
+
+
+@dataclass(frozen=True)
 class Derived:
     """Everything the analyses need: baseline per patient, the sets, the endpoints, the flow."""
 
@@ -64,6 +81,7 @@ class Derived:
     sets: dict[str, pd.Index]
     endpoints: dict[str, TimeToEvent]
     flow: tuple[FlowStep, ...]
+    comparisons: dict[str, ComparisonData] = field(default_factory=dict)
 
     def set_baseline(self, name: str) -> pd.DataFrame:
         return self.baseline.loc[self.sets[name]]
@@ -105,7 +123,7 @@ def _first_treatment(registry: Registry, first_progression: pd.Series) -> pd.Dat
                                                        left_on="patient_id", right_index=True)
     post = post[post["start_date"] >= post["first_progression"]]
     post = post.sort_values(["patient_id", "start_date", "line_number"])
-    return post.groupby("patient_id").first()[["regimen", "start_date", "line_number"]]
+    return post.groupby("patient_id").first()[["regimen", "start_date", "line_number", "best_response"]]
 
 
 def derive_baseline(registry: Registry, conventions: Conventions) -> pd.DataFrame:
@@ -147,6 +165,7 @@ def derive_baseline(registry: Registry, conventions: Conventions) -> pd.DataFram
     frame["first_progression_date"] = first_progression.reindex(frame.index)
     frame["first_treatment_regimen"] = first_treatment["regimen"].reindex(frame.index)
     frame["first_treatment_start"] = first_treatment["start_date"].reindex(frame.index)
+    frame["first_treatment_response"] = first_treatment["best_response"].reindex(frame.index)
     frame["infusion_to_first_treatment_months"] = _months(car["infusion_date"], frame["first_treatment_start"],
                                                           conventions)
     frame["early_failure"] = frame["infusion_to_first_treatment_months"] <= conventions.early_failure_months
@@ -185,6 +204,73 @@ def _post_treatment_endpoints(registry: Registry, baseline: pd.DataFrame, conven
         "os2_event": os_event,
         "death_cause": follow_up["death_cause"],
     })
+
+
+def variable_values(baseline: pd.DataFrame, variable: Variable) -> pd.Series:
+    """A variable's analysis values: labels (ordered Categorical) for a categorical one, else the column."""
+    values = baseline[variable.column]
+    if variable.type != "categorical":
+        return values
+    labels = list(dict.fromkeys(variable.levels.values()))
+    mapped = values.map(lambda code: None if code is None or pd.isna(code) else variable.levels.get(str(code), code))
+    return pd.Series(pd.Categorical(mapped, categories=labels), index=values.index)
+
+
+def _weighting_variables(comparison: ComparisonSpec) -> tuple[str, ...]:
+    names = list(comparison.covariates)
+    for sensitivity in comparison.sensitivity.values():
+        names += sensitivity.covariates
+    return tuple(dict.fromkeys(names))
+
+
+def derive_comparison(key: str, comparison: ComparisonSpec, baseline: pd.DataFrame, spec: StudySpec) -> ComparisonData:
+    """Form one comparison's arms among the treated, then drop (and count) incomplete patients.
+
+    A patient missing several weighting variables is counted once, under the first
+    missing one in the order the spec lists them.
+    """
+    treated_population = baseline[baseline["first_treatment_start"].notna()]
+    regimen = treated_population["first_treatment_regimen"]
+    in_treated = regimen.isin(comparison.treated.regimens)
+    if comparison.control.regimens:
+        in_control = regimen.isin(comparison.control.regimens) & ~in_treated
+    else:
+        in_control = ~regimen.isin(comparison.control.all_except) & ~in_treated
+    neither = ~(in_treated | in_control)
+    left_out_regimens = sorted(regimen[neither].unique())
+    left_out = (", ".join(left_out_regimens) if len(left_out_regimens) <= 3
+                else f"{len(left_out_regimens)} other regimens")
+    flow = [FlowStep(f"{key}.arms", f"{comparison.label}: treated in either arm", int((~neither).sum()),
+                     parent="treated",
+                     exclusions=(Exclusion(f"first treatment in neither arm ({left_out or 'none'})",
+                                           int(neither.sum())),))]
+    names = _weighting_variables(comparison)
+    columns = {name: variable_values(treated_population, spec.variables[name]) for name in names}
+    covariates = pd.DataFrame(columns, index=treated_population.index)
+    first_missing = covariates.isna().idxmax(axis=1).where(covariates.isna().any(axis=1))
+    kept = {}
+    for arm_key, arm, members in (("treated", comparison.treated, in_treated),
+                                  ("control", comparison.control, in_control)):
+        flow.append(FlowStep(f"{key}.{arm_key}_arm", arm.label, int(members.sum()), parent=f"{key}.arms"))
+        missing = first_missing[members]
+        exclusions = tuple(
+            Exclusion(f"missing {spec.variables[name].label}", int((missing == name).sum()))
+            for name in names if (missing == name).any()
+        )
+        kept[arm_key] = members & first_missing.isna()
+        flow.append(FlowStep(f"{key}.{arm_key}", f"{arm.label}, complete weighting variables",
+                             int(kept[arm_key].sum()), parent=f"{key}.{arm_key}_arm", exclusions=exclusions))
+    rows = kept["treated"] | kept["control"]
+    if not kept["treated"].any() or not kept["control"].any():
+        raise AnalysisError(f"comparison {key!r}: an arm has no patient with every weighting variable")
+    chosen = treated_population[rows]
+    data = pd.DataFrame({"treated": in_treated[rows], "regimen": chosen["first_treatment_regimen"],
+                         "response": chosen["first_treatment_response"]}, index=chosen.index)
+    for kind in {spec.endpoints[name].kind for name in comparison.endpoints}:
+        data[f"{kind}_time"] = chosen[f"{kind}_time"]
+        data[f"{kind}_event"] = chosen[f"{kind}_event"].astype(bool)
+    data = data.join(covariates.loc[rows])
+    return ComparisonData(key, data, tuple(flow))
 
 
 def derive(registry: Registry, spec: StudySpec) -> Derived:
@@ -229,4 +315,6 @@ def derive(registry: Registry, spec: StudySpec) -> Derived:
             missing = ", ".join(data.index[data["time"].isna()][:5])
             raise AnalysisError(f"endpoint {name!r}: no origin date for patient(s) {missing}")
         endpoints[name] = TimeToEvent(name, endpoint.label, endpoint.set, data.astype({"event": bool}))
-    return Derived(baseline, sets, endpoints, tuple(flow))
+    comparisons = {key: derive_comparison(key, comparison, baseline, spec)
+                   for key, comparison in spec.comparisons.items()}
+    return Derived(baseline, sets, endpoints, tuple(flow), comparisons)

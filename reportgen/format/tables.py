@@ -8,7 +8,7 @@ when observed; a Missing row (count only) when there are missing values.
 from __future__ import annotations
 
 from reportgen.analysis.results import ResultSet
-from reportgen.analysis.study import level_key
+from reportgen.analysis.results import level_key
 from reportgen.format.numbers import fmt_number, fmt_percent
 from reportgen.format.style import HouseStyle
 from reportgen.format.table_model import Cell, Table, TableRow

@@ -16,6 +16,14 @@ from reportgen.stats.survival import (
     kaplan_meier,
     median_follow_up,
 )
+from reportgen.stats.survey import RaoScottTest, WeightedProportion, rao_scott_test, weighted_proportion
+from reportgen.stats.weighting import (
+    PropensityWeights,
+    StandardizedDifference,
+    WeightSummary,
+    propensity_weights,
+    standardized_mean_differences,
+)
 
 __all__ = [
     "CoxResult",
@@ -35,4 +43,13 @@ __all__ = [
     "median_follow_up",
     "proportion_ci",
     "quantile",
+    "PropensityWeights",
+    "RaoScottTest",
+    "StandardizedDifference",
+    "WeightSummary",
+    "WeightedProportion",
+    "propensity_weights",
+    "rao_scott_test",
+    "standardized_mean_differences",
+    "weighted_proportion",
 ]

@@ -117,12 +117,17 @@ def _event_table(t: np.ndarray, e: np.ndarray, w: np.ndarray | None) -> tuple[np
     # censorings are taken as removed minus observed.
     table = table[table["removed"] > 0]
     kind = int if w is None else float
+    n_risk = table["at_risk"].to_numpy(dtype=kind)
+    n_event = table["observed"].to_numpy(dtype=kind)
+    # The product-limit estimate from the table: lifelines' own weighted estimate stays
+    # flat where the last patients at risk all have the event (it should reach 0).
+    survival = np.cumprod(1.0 - n_event / n_risk)
     return (
         table.index.to_numpy(dtype=float),
-        table["at_risk"].to_numpy(dtype=kind),
-        table["observed"].to_numpy(dtype=kind),
+        n_risk,
+        n_event,
         (table["removed"] - table["observed"]).to_numpy(dtype=kind),
-        fitter.survival_function_.loc[table.index].to_numpy(dtype=float).ravel(),
+        survival,
     )
 
 
@@ -162,7 +167,7 @@ def _confidence_limits(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise limits as R survfit computes them; NaN where undefined (S = 0)."""
     z = _scipy_stats.norm.ppf(1 - (1 - level) / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # S near 1: limits reach 0, as in R
         if conf_type == "log-log":
             log_s = np.log(survival)
             shift = z * std_err / log_s
