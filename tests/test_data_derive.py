@@ -1,5 +1,7 @@
 """Derivation from dates on a tiny hand-made registry whose answers are known by hand."""
 
+import dataclasses
+
 from pathlib import Path
 
 import pandas as pd
@@ -72,7 +74,7 @@ def registry() -> Registry:
 
 
 def test_sets_endpoints_and_flow(registry):
-    spec = load_spec(EXAMPLE)
+    spec = dataclasses.replace(load_spec(EXAMPLE), comparisons={})  # too few patients to weight
     derived = derive(registry, spec)
     assert list(derived.sets["tl_post"]) == ["P1", "P2"]  # P4 is second line: out of the cohort
     assert list(derived.sets["tl_pre"]) == ["P5"]
