@@ -1,7 +1,6 @@
 """Derivation from dates on a tiny hand-made registry whose answers are known by hand."""
 
 import dataclasses
-
 from pathlib import Path
 
 import pandas as pd
