@@ -22,7 +22,11 @@ from reportgen.document.front import title_page
 from reportgen.document.markdown import parse_markdown
 from reportgen.document.model import Document, Figure, Run, Table
 from reportgen.document.passes import number_blocks, resolve_references
-from reportgen.format.figures import Curve, Panel, km_figure
+from reportgen import stats
+from reportgen.analysis.comparison import smd_breaches
+from reportgen.format.comparison_tables import comparison_tables
+from reportgen.format.figures import BalanceRow, Curve, Panel, km_figure, love_plot
+from reportgen.errors import RenderError
 from reportgen.format.style import TEMPLATES, HouseStyle
 from reportgen.format.tables import characteristics_table
 from reportgen.format.text import TextFormatter
@@ -58,26 +62,79 @@ def _figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: 
     return figures
 
 
-def _tables(spec: StudySpec, study: StudyResults, style: HouseStyle) -> dict[str, Table]:
-    return {
+def _balance_label(spec: StudySpec, difference: stats.StandardizedDifference) -> str:
+    variable = spec.variables[difference.variable]
+    return variable.label if difference.level is None else f"{variable.label}: {difference.level}"
+
+
+def _comparison_figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: Path
+                        ) -> dict[str, Figure]:
+    """Per comparison: the weighted survival curves (``<c>_survival``) and the love plot (``<c>_love``)."""
+    figures = {}
+    for key, comparison in spec.comparisons.items():
+        results = study.comparisons[key]
+        method = text.record(f"{key}.weights.treated.mean").method
+        panels = []
+        for letter, endpoint_key in zip("ABCDEFGH", comparison.endpoints):
+            prefix = f"{key}.{endpoint_key}"
+            curves = []
+            for arm, arm_spec in (("treated", comparison.treated), ("control", comparison.control)):
+                at_risk = tuple(int(text.record(f"{prefix}.{arm}.at_risk.{t:g}").value) for t in comparison.risk_times)
+                median = f"{text.median(f'{prefix}.{arm}.median')} ({text.interval(f'{prefix}.{arm}.median')})"
+                curves.append(Curve(arm_spec.label, results.curves[endpoint_key][arm], at_risk, f"median {median}"))
+            p_text = f"HR {text.hazard_ratio(f'{prefix}.hr')}, {text.p_value(f'{prefix}.p')}"
+            panels.append(Panel(letter, f"{spec.endpoints[endpoint_key].label} (%)", tuple(curves), p_text))
+        path = km_figure(tuple(panels), comparison.risk_times, comparison.x_label, folder / f"{key}_survival.png")
+        labels = " and ".join(f"{spec.endpoints[e].label} ({letter})" for letter, e in zip("ABCDEFGH", comparison.endpoints))
+        caption = (f"{labels} of {comparison.treated.label} and {comparison.control.label}, by the Kaplan-Meier "
+                   f"method weighted according to IPW ({method}); medians in months with 95% confidence intervals; "
+                   "hazard ratio from the weighted Cox model with robust variance and P by its robust score test. "
+                   "The number at risk under each panel is the unweighted number of patients.")
+        figures[f"{key}_survival"] = Figure(f"{key}_survival", str(path), f"Weighted survival, {comparison.label}",
+                                            caption=(Run(caption),))
+        rows = tuple(BalanceRow(_balance_label(spec, before), before.smd, after.smd)
+                     for before, after in zip(results.smd_before, results.smd_after))
+        threshold = comparison.smd_threshold
+        path = love_plot(rows, threshold, folder / f"{key}_love.png")
+        caption = (f"Absolute standardized mean differences of the weighting variables before and after weighting "
+                   f"({method}); the dashed line marks the balance threshold of {threshold:g}.")
+        figures[f"{key}_love"] = Figure(f"{key}_love", str(path), f"Covariate balance, {comparison.label}",
+                                        caption=(Run(caption),))
+    return figures
+
+
+def _tables(spec: StudySpec, study: StudyResults, text: TextFormatter, style: HouseStyle) -> dict[str, Table]:
+    tables = {
         key: characteristics_table(key, table, spec.variables, study.results,
                                    spec.analysis_sets[table.set].label, style)
         for key, table in spec.tables.items()
     }
+    return {**tables, **comparison_tables(spec, text)}
 
 
-def compose_document(name: str, spec: StudySpec, tables: dict[str, Table], figures: dict[str, Figure],
-                     text: TextFormatter) -> Document:
-    """Render one document's template and turn it into a numbered, cross-referenced Document."""
+def compose_documents(spec: StudySpec, tables: dict[str, Table], figures: dict[str, Figure],
+                      text: TextFormatter) -> dict[str, Document]:
+    """Render every document's template, number its tables and figures, then resolve references.
+
+    References resolve across documents, so the manuscript can cite "Supplemental Table 2".
+    """
     folders = (spec.folder / "templates", TEMPLATES)
     context = {"study": spec.study, "sets": spec.analysis_sets, "endpoints": spec.endpoints,
-               "references": spec.references}
-    markdown = render_template(spec.documents[name].template, folders, text, context)
-    blocks = parse_markdown(markdown, tables, figures, {"title_page": title_page(spec)})
-    blocks, labels = number_blocks(blocks)
-    blocks = resolve_references(blocks, labels)
+               "comparisons": spec.comparisons, "variables": spec.variables,
+               "regimen_classes": spec.regimen_classes, "references": spec.references}
+    numbered: dict[str, tuple] = {}
+    labels: dict[str, str] = {}
+    for name, document in spec.documents.items():
+        markdown = render_template(document.template, folders, text, context)
+        blocks = parse_markdown(markdown, tables, figures, {"title_page": title_page(spec)})
+        numbered[name], document_labels = number_blocks(blocks, document.numbering_prefix)
+        for key in document_labels.keys() & labels.keys():
+            raise RenderError(f"{key!r} is placed in two documents")
+        labels.update(document_labels)
     stamp = "SYNTHETIC DATA" if spec.study.synthetic else ""
-    return Document(spec.study.title, blocks, stamp=stamp, running_title=spec.study.running_title)
+    return {name: Document(spec.study.title, resolve_references(blocks, labels), stamp=stamp,
+                           running_title=spec.study.running_title)
+            for name, blocks in numbered.items()}
 
 
 def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyle(),
@@ -93,6 +150,9 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
     derived: Derived = derive(registry, spec)
     progress("computing statistics")
     study = analyse(derived, spec)
+    for key, comparison in spec.comparisons.items():
+        for message in smd_breaches(key, comparison, study.comparisons[key]):
+            progress(f"warning: {message}")
     text = TextFormatter(study.results, style)
 
     out = Path(out).resolve()
@@ -100,13 +160,13 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
     scratch = Path(tempfile.mkdtemp(prefix=".reportgen-build-", dir=out.parent))
     try:
         progress("drawing figures")
-        figures = _figures(spec, study, text, scratch / "figures")
-        tables = _tables(spec, study, style)
+        figures = {**_figures(spec, study, text, scratch / "figures"),
+                   **_comparison_figures(spec, study, text, scratch / "figures")}
+        tables = _tables(spec, study, text, style)
         (scratch / "results.json").write_text(study.results.to_json(), encoding="utf-8")
         written = [scratch / "results.json"]
-        for name in spec.documents:
-            progress(f"composing {name}")
-            document = compose_document(name, spec, tables, figures, text)
+        progress("composing " + ", ".join(spec.documents))
+        for name, document in compose_documents(spec, tables, figures, text).items():
             progress(f"writing {name}.pdf")
             write_pdf(document, scratch / f"{name}.pdf", css_path=style.css, base_dir=scratch,
                       allowed_dirs=(scratch, spec.folder))

@@ -153,7 +153,10 @@ class ComparisonSpec:
 
 @dataclass(frozen=True)
 class DocumentSpec:
+    """One output document; ``numbering_prefix`` (e.g. "Supplemental ") goes before "Table 1"."""
+
     template: str
+    numbering_prefix: str = ""
 
 
 @dataclass(frozen=True)

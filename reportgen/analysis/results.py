@@ -66,6 +66,9 @@ class ResultSet(Mapping[str, Result]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._records)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._records
+
     def __len__(self) -> int:
         return len(self._records)
 

@@ -95,9 +95,12 @@ def analyse(derived: Derived, spec: StudySpec) -> StudyResults:
         records.append(Result(f"sets.{name}.n", len(members), "n", name, method="patients in the analysis set"))
     comparison_flows = [step for comparison in derived.comparisons.values() for step in comparison.flow]
     for step in (*derived.flow, *comparison_flows):
-        records.append(Result(f"flow.{step.key}.n", step.n, "n", step.key))
+        records.append(Result(f"flow.{step.key}.n", step.n, "n", step.key,
+                              params={"label": step.label, "parent": step.parent}))
         records.append(Result(f"flow.{step.key}.excluded", sum(e.count for e in step.exclusions), "n", step.key,
                               params={"reasons": "; ".join(e.reason for e in step.exclusions)}))
+        records += [Result(f"flow.{step.key}.excluded.{level_key(e.reason)}", e.count, "n", step.key,
+                           params={"reason": e.reason}) for e in step.exclusions]
 
     summarized: set[tuple[str, str]] = set()
     for table in spec.tables.values():

@@ -59,10 +59,11 @@ class Figure:
     caption: tuple[Run, ...] = ()
     number: int = 0
     width_inches: float = 6.5
+    prefix: str = ""  # "Supplemental " in a supplement
 
     @property
     def label(self) -> str:
-        return f"Figure {self.number}" if self.number else "Figure"
+        return f"{self.prefix}Figure {self.number}" if self.number else f"{self.prefix}Figure"
 
 
 @dataclass(frozen=True)

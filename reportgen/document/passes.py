@@ -27,8 +27,8 @@ def number_blocks(blocks: tuple[Block, ...], prefix: str = "") -> tuple[tuple[Bl
             if block.key in labels:
                 raise RenderError(f"{kind} {block.key!r} is placed twice in the document")
             counters[kind] += 1
-            block = dataclasses.replace(block, number=counters[kind])
-            labels[block.key] = f"{prefix}{block.label}"
+            block = dataclasses.replace(block, number=counters[kind], prefix=prefix)
+            labels[block.key] = block.label
         numbered.append(block)
     return tuple(numbered), labels
 

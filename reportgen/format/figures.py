@@ -75,33 +75,77 @@ def _draw_panel(curve_ax: plt.Axes, risk_ax: plt.Axes, panel: Panel, ticks: tupl
     curve_ax.text(0.97, 0.97, "\n".join(lines), transform=curve_ax.transAxes, ha="right", va="top", fontsize=7.5,
                   linespacing=1.5)
     if len(panel.curves) > 1:
-        curve_ax.legend(loc="lower left", frameon=False, fontsize=7.5)
+        curve_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(panel.curves), frameon=False,
+                        fontsize=7.5, handlelength=1.5, borderaxespad=0.2)
 
     risk_ax.set_xlim(curve_ax.get_xlim())
     risk_ax.set_ylim(-0.5, len(panel.curves) - 0.5)
     risk_ax.axis("off")
-    risk_ax.set_title("No. at risk", loc="left", fontsize=7.5, pad=2, x=-0.16)
+    risk_ax.set_title("No. at risk", loc="left", fontsize=7.5, pad=2)
     for row, (colour, curve) in enumerate(zip(PALETTE, panel.curves)):
         y = len(panel.curves) - 1 - row
         for tick, count in zip(ticks, curve.at_risk):
             risk_ax.text(tick, y, str(count), ha="center", va="center", fontsize=7.5, color=colour)
         if len(panel.curves) > 1:
-            risk_ax.text(-0.16, y, curve.label, transform=risk_ax.get_yaxis_transform(), ha="left", va="center",
+            # right-aligned left of the axis, in the margin km_figure reserves for it
+            risk_ax.text(-0.05, y, curve.label, transform=risk_ax.get_yaxis_transform(), ha="right", va="center",
                          fontsize=7, color=colour)
 
 
 def km_figure(panels: tuple[Panel, ...], ticks: tuple[float, ...], x_label: str, path: Path) -> Path:
     """Draw panels side by side with their risk tables and save a PNG at ``path``."""
     rows = max(len(panel.curves) for panel in panels)
+    labelled = [curve.label for panel in panels for curve in panel.curves] if rows > 1 else []
+    label_inches = max((len(label) for label in labelled), default=0) * 7 * 0.62 / 72  # 7-pt text
+    columns = len(panels)
+    width = (3.4 + label_inches) * columns
+    gap = 0.55 + label_inches  # inches between panels: the next panel's y labels and risk labels
+    left, right = (0.5 + label_inches) / width, 0.98
+    axis_width = (width * (right - left) - (columns - 1) * gap) / columns
     with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 8, "axes.linewidth": 0.8,
                          "svg.hashsalt": "reportgen", "path.simplify": False}):
-        figure = plt.figure(figsize=(3.4 * len(panels), 3.2 + 0.17 * rows))
-        grid = figure.add_gridspec(2, len(panels), height_ratios=(5.5, 0.55 + 0.3 * rows), hspace=0.45, wspace=0.35,
-                                   left=0.1, right=0.98, top=0.92, bottom=0.04)
+        figure = plt.figure(figsize=(width, 3.3 + 0.17 * rows))
+        grid = figure.add_gridspec(2, columns, height_ratios=(5.5, 0.55 + 0.3 * rows), hspace=0.45,
+                                   wspace=gap / axis_width, left=left, right=right, top=0.9, bottom=0.04)
         for column, panel in enumerate(panels):
             curve_ax = figure.add_subplot(grid[0, column])
             risk_ax = figure.add_subplot(grid[1, column], sharex=curve_ax)
             _draw_panel(curve_ax, risk_ax, panel, ticks, x_label)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=DPI, metadata={"Software": None})
+        plt.close(figure)
+    return path
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    """One covariate (or level) of a love plot: its label and |SMD| before and after weighting."""
+
+    label: str
+    before: float
+    after: float
+
+
+def love_plot(rows: tuple[BalanceRow, ...], threshold: float, path: Path) -> Path:
+    """Absolute SMD per covariate before (open circles) and after (filled) weighting, with the threshold."""
+    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 8, "axes.linewidth": 0.8,
+                         "svg.hashsalt": "reportgen", "path.simplify": False}):
+        figure, ax = plt.subplots(figsize=(6.0, 1.0 + 0.22 * len(rows)))
+        y = np.arange(len(rows))[::-1]
+        before = np.array([abs(row.before) for row in rows])
+        after = np.array([abs(row.after) for row in rows])
+        ax.hlines(y, np.minimum(before, after), np.maximum(before, after), color="#BBBBBB", linewidth=0.8)
+        ax.plot(before, y, linestyle="none", marker="o", markersize=5, markerfacecolor="white",
+                markeredgecolor=PALETTE[2], label="Before weighting")
+        ax.plot(after, y, linestyle="none", marker="o", markersize=5, color=PALETTE[1], label="After weighting")
+        ax.axvline(threshold, color="#555555", linestyle="--", linewidth=0.8)
+        ax.set_yticks(y, [row.label for row in rows])
+        ax.set_xlim(0, max(threshold * 1.5, float(np.nanmax(np.concatenate((before, after)))) * 1.1))
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel("Absolute standardized mean difference")
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=7.5)
+        figure.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, dpi=DPI, metadata={"Software": None})
         plt.close(figure)

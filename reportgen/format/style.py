@@ -30,5 +30,8 @@ class HouseStyle:
     not_reached_text: str = "not reached"
     missing_label: str = "Missing"
     group_header: str = "N = {n}"
+    ratio_decimals: int = 2
+    smd_decimals: int = 2
+    weight_decimals: int = 2
     css: Path = TEMPLATES / "house.css"
     reference_docx: Path = TEMPLATES / "reference.docx"

@@ -54,6 +54,7 @@ class Table:
     notes: tuple[str, ...] = ()
     number: int = 0
     column_widths: tuple[float, ...] = ()
+    prefix: str = ""  # "Supplemental " in a supplement
 
     def __post_init__(self) -> None:
         widths = {row.width for row in (*self.header, *self.body)}
@@ -69,4 +70,4 @@ class Table:
 
     @property
     def label(self) -> str:
-        return f"Table {self.number}" if self.number else "Table"
+        return f"{self.prefix}Table {self.number}" if self.number else f"{self.prefix}Table"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from reportgen.analysis.results import Result, ResultSet
 from reportgen.errors import RenderError
-from reportgen.format.numbers import fmt_interval, fmt_number, fmt_percent, fmt_p_value
+from reportgen.format.numbers import fmt_interval, fmt_number, fmt_percent, fmt_proportion, fmt_p_value
 from reportgen.format.style import HouseStyle
 
 NBSP = "\u00a0"
@@ -63,6 +63,32 @@ class TextFormatter:
         level = fmt_number(100 * (record.level or 0.95), 0, self.style)
         prefix = f"{level}% confidence interval, " if first else ""
         return f"{self.median(key)} ({prefix}{self.interval(key)})"
+
+    def rate(self, key: str) -> str:
+        """A proportion record (0-1) as a percentage: '20.6%'."""
+        return fmt_proportion(self.results[key].value, self.style)
+
+    def rate_ci(self, key: str) -> str:
+        """'20.6% (95% CI, 9.8%-36.2%)'."""
+        record = self.results[key]
+        level = fmt_number(100 * (record.level or 0.95), 0, self.style)
+        limits = fmt_interval(fmt_proportion(record.lower, self.style), fmt_proportion(record.upper, self.style),
+                              self.style)
+        return f"{self.rate(key)} ({level}% CI, {limits})"
+
+    def hazard_ratio(self, key: str) -> str:
+        """'0.71 [0.44-1.13]' (house style), from a record with its CI."""
+        record = self.results[key]
+        decimals = self.style.ratio_decimals
+        limits = fmt_interval(fmt_number(record.lower, decimals, self.style),
+                              fmt_number(record.upper, decimals, self.style), self.style)
+        return f"{fmt_number(record.value, decimals, self.style)} [{limits}]"
+
+    def median_quartiles(self, key: str) -> str:
+        """A median whose record holds Q1 and Q3 as its limits: '19.1 (10.9; 30.1)'."""
+        record = self.results[key]
+        quartiles = self.style.range_separator.join((self.months(record.lower), self.months(record.upper)))
+        return f"{self.median(key)} ({quartiles})"
 
     def p_value(self, key: str) -> str:
         """'P = .0138' or 'P < .0001', with no-break spaces so the line never splits inside."""

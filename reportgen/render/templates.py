@@ -13,11 +13,12 @@ from typing import Any, Callable
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from reportgen.analysis.results import level_key
 from reportgen.errors import RenderError, ReportgenError
 from reportgen.format.text import TextFormatter
 
 
-def template_functions(text: TextFormatter) -> dict[str, Callable[..., str]]:
+def template_functions(text: TextFormatter) -> dict[str, Callable[..., Any]]:
     """The functions a template may call: formatted numbers by key and placements."""
     return {
         "count": text.count,
@@ -28,6 +29,14 @@ def template_functions(text: TextFormatter) -> dict[str, Callable[..., str]]:
         "interval": text.interval,
         "median_ci": text.median_ci,
         "p_value": text.p_value,
+        "rate": text.rate,
+        "rate_ci": text.rate_ci,
+        "hazard_ratio": text.hazard_ratio,
+        "median_quartiles": text.median_quartiles,
+        "method": lambda key: text.record(key).method,
+        # raw values are for conditions ({% if value(k) == 0 %}), never for printing
+        "value": lambda key: text.record(key).value,
+        "slug": level_key,
         "table": lambda key: f"\n\n::table {key}\n\n",
         "figure": lambda key: f"\n\n::figure {key}\n\n",
         "blocks": lambda key: f"\n\n::blocks {key}\n\n",
