@@ -171,7 +171,7 @@ def _response_records(prefix: str, data: pd.DataFrame, weights: stats.Propensity
     for name, responders in RESPONDERS.items():
         outcome = data["response"].isin(responders).to_numpy()
         for arm, members in (("treated", treated), ("control", ~treated)):
-            rate = stats.weighted_proportion(outcome[members], weights.weight[members], level=conventions.conf_level)
+            rate = stats.weighted_proportion(outcome, weights.weight, level=conventions.conf_level, domain=members)
             records.append(Result(f"{prefix}.response.{name}.{arm}", rate.proportion, "proportion", population,
                                   n=rate.n, lower=rate.lower, upper=rate.upper, level=rate.level,
                                   method=f"{RESPONSE_NAMES[name]}; {rate.method}; not evaluated counts as no response",

@@ -66,32 +66,41 @@ def _binary(outcome: Sequence[bool | int] | pd.Series) -> np.ndarray:
     return y
 
 
-def _mean_and_covariance(indicators: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted means of columns and their with-replacement linearization covariance (``svymean``)."""
+def _mean_and_covariance(indicators: np.ndarray, w: np.ndarray, domain: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted means of columns over ``domain`` (all rows by default) and their with-replacement
+    linearization covariance over the whole design, as ``svymean`` on ``subset(design, domain)``."""
     n = w.size
-    total = w.sum()
-    mean = w @ indicators / total
-    scores = w[:, None] * (indicators - mean) / total
+    inside = np.ones(n, dtype=bool) if domain is None else domain
+    total = w[inside].sum()
+    mean = w[inside] @ indicators[inside] / total
+    scores = np.where(inside[:, None], w[:, None] * (indicators - mean) / total, 0.0)
     centred = scores - scores.mean(axis=0)
     return mean, n / (n - 1) * centred.T @ centred
 
 
 def weighted_proportion(outcome: Sequence[bool | int] | pd.Series, weights: Sequence[float],
-                        level: float = 0.95) -> WeightedProportion:
+                        level: float = 0.95, domain: Sequence[bool] | None = None) -> WeightedProportion:
     """Weighted share of 1s with the Korn-Graubard CI (R ``svyciprop(method = "beta")``).
+
+    ``domain`` restricts the proportion to some patients (e.g. one arm) while the variance
+    is the whole design's, as ``svyciprop(~y, subset(design, arm))`` computes it.
 
     >>> r = weighted_proportion([1, 0, 0, 1], [1, 1, 1, 1])
     >>> r.proportion, round(r.lower, 4), round(r.upper, 4)   # R svyciprop: 0.0387 0.9613
     (0.5, 0.0387, 0.9613)
     """
     y = _binary(outcome)
-    n = y.size
+    inside = np.ones(y.size, dtype=bool) if domain is None else np.asarray(domain, dtype=bool)
+    if inside.shape != y.shape:
+        raise ValueError(f"domain must have one flag per patient ({y.size})")
+    n = int(inside.sum())
     if n == 0:
         return WeightedProportion(0, 0.0, 0.0, None, None, None, None, level)
-    w = _weights(weights, n)
-    if n == 1:
+    w = _weights(weights, y.size)
+    if y.size == 1:
         raise ValueError("a design-based CI needs at least 2 patients")
-    mean, covariance = _mean_and_covariance(y[:, None], w)
+    mean, covariance = _mean_and_covariance(y[:, None], w, inside)
     p = float(mean[0])
     variance = float(covariance[0, 0])
     alpha = 1 - level
@@ -102,7 +111,8 @@ def weighted_proportion(outcome: Sequence[bool | int] | pd.Series, weights: Sequ
     else:  # all 0 or all 1: fall back to the exact interval at the actual n
         lower = 0.0 if p == 0 else float(_scipy_stats.beta.ppf(alpha / 2, n, 1))
         upper = 1.0 if p == 1 else float(_scipy_stats.beta.ppf(1 - alpha / 2, 1, n))
-    return WeightedProportion(n, float(w @ y), float(w.sum()), p, float(np.sqrt(variance)), lower, upper, level)
+    return WeightedProportion(n, float(w[inside] @ y[inside]), float(w[inside].sum()), p, float(np.sqrt(variance)),
+                              lower, upper, level)
 
 
 def rao_scott_test(outcome: Sequence[object] | pd.Series, group: Sequence[object] | pd.Series,

@@ -159,6 +159,10 @@ def _jackknife_log_se(t: np.ndarray, e: np.ndarray, w: np.ndarray, times: np.nda
     still_at_risk = weight_sq.sum() - np.cumsum(weight_sq)
     with np.errstate(invalid="ignore"):
         variance = np.cumsum(ended) + cumulative ** 2 * still_at_risk
+    # S only moves at event times; carry the variance over censoring-only times exactly, so
+    # rounding noise cannot create spurious steps in the confidence curves (findq sees them).
+    last_event = np.maximum.accumulate(np.where(n_event > 0, np.arange(times.size), -1))
+    variance = np.where(last_event >= 0, variance[np.maximum(last_event, 0)], 0.0)
     return np.sqrt(variance)
 
 
@@ -173,8 +177,8 @@ def _confidence_limits(
             shift = z * std_err / log_s
             lower = np.exp(-np.exp(np.log(-log_s) - shift))
             upper = np.exp(-np.exp(np.log(-log_s) + shift))
-            flat = survival == 1.0
-            lower[flat], upper[flat] = 1.0, 1.0
+            flat = survival == 1.0  # log(-log 1) is undefined: R and SAS print no limits there
+            lower[flat], upper[flat] = np.nan, np.nan
         elif conf_type == "log":
             lower = survival * np.exp(-z * std_err)
             upper = np.minimum(survival * np.exp(z * std_err), 1.0)

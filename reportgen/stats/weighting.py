@@ -13,7 +13,7 @@ definition, SAS PCTLDEF=5 by default). Balance is the standardized mean differen
 (SMD) of every covariate and every level of a categorical one: the difference in
 (weighted) means, treated minus control, over the pooled SD of the two *unweighted*
 groups, sqrt((s1^2 + s0^2) / 2), with the sample SD for continuous covariates and
-sqrt(p (1 - p)) for levels; so weighting moves only the numerator, as in cobalt's
+sqrt(p (1 - p)) for levels and 0/1 (yes/no) covariates; so weighting moves only the numerator, as in cobalt's
 default and Austin (2009).
 """
 
@@ -222,10 +222,10 @@ def standardized_mean_differences(covariates: pd.DataFrame, treated: Sequence[bo
     differences = []
     for name, level, values in columns:
         treated_values, control_values = values[t], values[~t]
-        if level is None:
-            variances = treated_values.var(ddof=1), control_values.var(ddof=1)
-        else:
+        if level is not None or np.isin(values, (0.0, 1.0)).all():  # a level or a 0/1 (yes/no) variable
             variances = tuple(g.mean() * (1 - g.mean()) for g in (treated_values, control_values))
+        else:
+            variances = treated_values.var(ddof=1), control_values.var(ddof=1)
         pooled = float(np.sqrt((variances[0] + variances[1]) / 2))
         treated_mean = _weighted_mean(treated_values, w[t])
         control_mean = _weighted_mean(control_values, w[~t])
