@@ -30,6 +30,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ INFUSION_LAST = np.datetime64("2023-06-30", "D")
 DATA_CUTOFF = np.datetime64("2023-09-01", "D")
 TAFA_LEN_FIRST_USE = np.datetime64("2020-08-01", "D")  # no TAFA-LEN line starts earlier
 NAT = np.datetime64("NaT", "D")
+NORMAL = NormalDist()
 DAYS_PER_YEAR = 365.25
 BIRTHDAY_MARGIN = 30  # days kept between a birthday and the eligibility date
 ALIVE_LAG_MEAN = 40  # mean days from an alive patient's last contact to the cut-off
@@ -156,6 +158,49 @@ TOCILIZUMAB_SHARE = {"crs_2_plus": 0.85, "crs_1": 0.3}
 ICU_SHARE = {"grade_3_plus": 0.7, "any": 0.05}
 PROLONGED_CYTOPENIA_SHARE = 0.4
 INFECTION_SHARE = 0.2
+
+# --- Comparison cohort ------------------------------------------------------------
+# The patients whose first treatment for progression is neither TAFA-LEN nor
+# loncastuximab (COMPARISON_MIX and COMPARISON_INCOMPLETE) are the control arms of the
+# example's weighted comparisons, so their weighting variables are drawn close to those
+# of the TL-post set's 43 complete patients (age 63 +/- 13, male 53%, ECOG >= 2 12%, LDH
+# elevated 60%, stage III-IV 91%, refractory 86%, axi-cel 65%, bridged 88%, early
+# failure 79%), with small shifts that give moderate confounding: the other regimens go
+# to slightly younger patients, more often men, less often bridged; lenalidomide alone
+# to older, frailer ones. Each share is a quota: it is exact (to the nearest patient)
+# within each stratum of first treatment (LEN or other) and completeness, at any seed
+# and size. The shifts were tuned at the default seed so that the example's weighting
+# balances every variable (|SMD| < 0.15) and keeps a treated effective size above 30.
+COMPARISON_PROFILE = {  # age is (mean, SD); the rest are shares of the stratum
+    "LEN": {"age": (66, 11), "male": 0.55, "ecog_2_plus": 0.17, "ldh_elevated": 0.63,
+            "stage_3_4": 0.90, "refractory": 0.84, "axi_cel": 0.60, "bridged": 0.84,
+            "early_failure": 0.84},
+    "other": {"age": (60, 12), "male": 0.52, "ecog_2_plus": 0.09, "ldh_elevated": 0.56,
+              "stage_3_4": 0.89, "refractory": 0.86, "axi_cel": 0.68, "bridged": 0.88,
+              "early_failure": 0.84},
+}
+EARLY_FAILURE_DAYS = 182  # a first treatment for progression within 6 months of infusion
+# Days from infusion to the first treatment for progression (lognormal median, sigma,
+# low, high), drawn within the early or late range only.
+COMPARISON_EARLY_TREATMENT = (75, 0.6, 21, EARLY_FAILURE_DAYS)
+COMPARISON_LATE_TREATMENT = (300, 0.5, EARLY_FAILURE_DAYS + 1, 1400)
+# Outcomes after the first treatment start are latent lognormal times (median days,
+# sigma): death and a second progression, by first treatment; a time beyond the end of
+# follow-up is censored. Lenalidomide alone does worse than the other regimens. Late
+# failures' times are stretched by COMPARISON_LATE_FAILURE_FACTOR.
+COMPARISON_DEATH = {"LEN": (100, 1.0), "other": (165, 1.0)}
+COMPARISON_SECOND_PROGRESSION = {"LEN": (60, 0.8), "other": (75, 0.8)}
+COMPARISON_LATE_FAILURE_FACTOR = 1.6
+# Alive patients whose registry follow-up stops before the cut-off (last contact on a
+# uniform day between the first treatment and the cut-off).
+COMPARISON_LOST_SHARE = 0.3
+# Best response to the first treatment for progression: quotas of the stratum, given to
+# patients progression-free for at least COMPARISON_RESPONDER_MIN_DAYS (a first
+# assessment after two months); the other long ones (POST_RESPONSE_LONG_DAYS or more)
+# are stable or unevaluated.
+COMPARISON_RESPONSE = {"LEN": {"CR": 0.13, "PR": 0.03}, "other": {"CR": 0.14, "PR": 0.08}}
+COMPARISON_RESPONDER_MIN_DAYS = 56
+COMPARISON_LONG_NON_RESPONSE = {"SD": 0.75, None: 0.25}
 
 # --- Treatment lines --------------------------------------------------------------
 
@@ -395,6 +440,42 @@ def lognormal_days(rng: np.random.Generator, spec: tuple[float, float, float, fl
     """Whole days from a lognormal (median, sigma) clipped to [low, high]."""
     median, sigma, low, high = spec
     return np.clip(np.rint(rng.lognormal(np.log(median), sigma, size)), low, high).astype(np.int64)
+
+
+def truncated_lognormal_days(rng: np.random.Generator,
+                             spec: tuple[float, float, float, float], size: int) -> np.ndarray:
+    """Whole days from a lognormal (median, sigma) truncated to [low, high]: values out of
+    range are drawn again."""
+    median, sigma, low, high = spec
+    days = np.rint(rng.lognormal(np.log(median), sigma, size))
+    outside = (days < low) | (days > high)
+    while outside.any():
+        days[outside] = np.rint(rng.lognormal(np.log(median), sigma, int(outside.sum())))
+        outside = (days < low) | (days > high)
+    return days.astype(np.int64)
+
+
+def quota(rng: np.random.Generator, share: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """True for exactly ``share * n`` (rounded) patients, chosen at random, of each
+    stratum of ``n``; ``share`` is given per patient and is constant within a stratum."""
+    chosen = np.zeros(len(strata), dtype=bool)
+    for stratum in np.unique(strata):
+        members = np.flatnonzero(strata == stratum)
+        count = int(np.floor(share[members[0]] * len(members) + 0.5))
+        chosen[rng.choice(members, count, replace=False)] = True
+    return chosen
+
+
+def spread_normal(rng: np.random.Generator, strata: np.ndarray) -> np.ndarray:
+    """Standard normal quantiles at (i + 0.5) / n, i = 0..n-1, dealt at random to the n
+    patients of each stratum: a normal sample without sampling noise."""
+    values = np.empty(len(strata))
+    for stratum in np.unique(strata):
+        members = np.flatnonzero(strata == stratum)
+        count = len(members)
+        values[rng.permutation(members)] = [NORMAL.inv_cdf((i + 0.5) / count)
+                                            for i in range(count)]
+    return values
 
 
 def shift(dates: np.ndarray | np.datetime64, days: np.ndarray | int) -> np.ndarray:
@@ -958,7 +1039,9 @@ def bulk_plan(rng: np.random.Generator, sizes: CohortSizes) -> pd.DataFrame:
     progression and which weighting variable (if any) is forced missing.
 
     ``gaps`` is ``"none"`` (all weighting variables recorded), a variable name
-    (exactly that one missing) or ``"random"`` (ordinary registry gaps).
+    (exactly that one missing) or ``"random"`` (ordinary registry gaps). In the
+    comparison cohort, ``comparison`` is the ``COMPARISON_PROFILE`` key (``"LEN"`` or
+    ``"other"``) and ``stratum`` adds completeness; both are None elsewhere.
     """
     comparison = expand(sizes.comparison)
     incomplete = draw(rng, COMPARISON_MIX, sizes.comparison_incomplete)
@@ -981,14 +1064,66 @@ def bulk_plan(rng: np.random.Generator, sizes: CohortSizes) -> pd.DataFrame:
         rng, WEIGHTING_GAPS, len(incomplete))
     car_t_line = np.concatenate([draw(rng, L3_CAR_T_LINE, l3_size),
                                  np.full(sizes.second_line, 2, dtype=object)]).astype(np.int64)
+    compared = np.arange(len(course)) < len(comparison) + len(incomplete)
+    group = np.where(regimen == "LEN", "LEN", "other").astype(object)
+    stratum = np.where(gaps == "none", group, group + " incomplete")
     return pd.DataFrame({"course": course, "regimen": regimen, "gaps": gaps,
-                         "car_t_line": car_t_line})
+                         "car_t_line": car_t_line,
+                         "comparison": np.where(compared, group, None),
+                         "stratum": np.where(compared, stratum, None)})
+
+
+def comparison_profile(rng: np.random.Generator, plan: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Weighting variables of the comparison cohort (the rows of ``plan``), in the
+    quotas of ``COMPARISON_PROFILE``: age, sex, ECOG, LDH, stage, status before
+    leukapheresis, product, bridging and early failure."""
+    group, strata = plan["comparison"].to_numpy(), plan["stratum"].to_numpy()
+    size = len(plan)
+
+    def share(name: str) -> np.ndarray:
+        return np.array([COMPARISON_PROFILE[g][name] for g in group], dtype=float)
+
+    def chosen(name: str) -> np.ndarray:
+        return quota(rng, share(name), strata)
+
+    mean, sd = (np.array([COMPARISON_PROFILE[g]["age"][i] for g in group], dtype=float)
+                for i in (0, 1))
+    age = np.clip(np.rint(mean + sd * spread_normal(rng, strata)), AGE_MIN, AGE_MAX)
+    poor, advanced = chosen("ecog_2_plus"), chosen("stage_3_4")
+    return {"age": age.astype(np.int64), "sex": np.where(chosen("male"), "M", "F"),
+            "ecog": np.where(poor, rng.choice([2, 2, 2, 3], size),
+                             rng.choice([0, 1], size)).astype(float),
+            "ldh_elevated": flags(chosen("ldh_elevated")),
+            "ann_arbor_stage": np.where(advanced, rng.choice([3, 4, 4], size),
+                                        rng.choice([1, 2], size)).astype(float),
+            "status_before_leukapheresis": np.where(chosen("refractory"), "refractory",
+                                                    "relapse"),
+            "product": np.where(chosen("axi_cel"), "axi-cel", "tisa-cel"),
+            "bridged": chosen("bridged"), "early_failure": chosen("early_failure")}
 
 
 def bulk_baseline(rng: np.random.Generator, plan: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Demographics, history and risk factors of the bulk, with registry gaps."""
+    """Demographics, history, risk factors and bridging of the bulk, with registry gaps;
+    the comparison cohort's weighting variables (and early failure, None elsewhere) come
+    from ``comparison_profile``."""
     size = len(plan)
-    age = np.clip(np.rint(rng.normal(AGE_MEAN, AGE_SD, size)), AGE_MIN, AGE_MAX).astype(np.int64)
+    base = {
+        "age": np.clip(np.rint(rng.normal(AGE_MEAN, AGE_SD, size)), AGE_MIN,
+                       AGE_MAX).astype(np.int64),
+        "sex": np.where(rng.random(size) < MALE_SHARE, "M", "F").astype(object),
+        "ecog": draw(rng, ECOG, size).astype(float),
+        "ldh_elevated": flags(rng.random(size) < LDH_ELEVATED_SHARE),
+        "ann_arbor_stage": draw(rng, STAGE, size).astype(float),
+        "status_before_leukapheresis": np.where(rng.random(size) < REFRACTORY_SHARE,
+                                                "refractory", "relapse").astype(object),
+        "product": np.where(rng.random(size) < AXI_CEL_SHARE, "axi-cel", "tisa-cel"),
+        "bridged": rng.random(size) < BRIDGING_SHARE,
+        "early_failure": np.full(size, None, dtype=object),
+    }
+    compared = plan["comparison"].notna().to_numpy()
+    for key, values in comparison_profile(rng, plan[compared]).items():
+        base[key][compared] = values
+    age = base["age"]
     histology = draw(rng, HISTOLOGY, size)
     car_t_line = plan["car_t_line"].to_numpy()
     off_by_one = rng.random(size) > PRIOR_LINES_MATCH_SHARE
@@ -999,10 +1134,8 @@ def bulk_baseline(rng: np.random.Generator, plan: pd.DataFrame) -> dict[str, np.
     longest = np.maximum(shortest, np.minimum(DIAGNOSIS_DAYS_MAX, (age - AGE_MIN) * 365))
     diagnosis_days = np.clip(history, shortest, longest).astype(np.int64)
     asct = (prior >= 2) & (age < ASCT_AGE_LIMIT) & (rng.random(size) < ASCT_SHARE)
-    ecog = draw(rng, ECOG, size).astype(float)
-    ldh = flags(rng.random(size) < LDH_ELEVATED_SHARE)
-    stage = draw(rng, STAGE, size).astype(float)
-    status = np.where(rng.random(size) < REFRACTORY_SHARE, "refractory", "relapse").astype(object)
+    ecog, stage = base["ecog"], base["ann_arbor_stage"]
+    ldh, status = base["ldh_elevated"], base["status_before_leukapheresis"]
     gaps = plan["gaps"].to_numpy()
     drop = {name: (gaps == name) | ((gaps == "random") & (rng.random(size) < REGISTRY_GAP_RATE))
             for name in WEIGHTING_GAPS}
@@ -1013,22 +1146,20 @@ def bulk_baseline(rng: np.random.Generator, plan: pd.DataFrame) -> dict[str, np.
     aaipi = (stage >= 3).astype(float) + (ldh == "Y") + (ecog >= 2)
     aaipi = np.where(np.isnan(ecog) | np.isnan(stage) | pd.isna(ldh), np.nan, aaipi)
     evaluated = rng.random(size) < HCTCI_EVALUATED_SHARE
-    return {"age": age, "sex": np.where(rng.random(size) < MALE_SHARE, "M", "F").astype(object),
-            "histology": histology, "prior": prior, "diagnosis_days": diagnosis_days,
-            "asct": asct, "ecog": ecog, "ldh_elevated": ldh, "ann_arbor_stage": stage,
-            "aaipi": aaipi, "status_before_leukapheresis": status,
-            "product": np.where(rng.random(size) < AXI_CEL_SHARE, "axi-cel", "tisa-cel"),
-            "hctci_evaluated": flags(evaluated),
+    return {**base, "histology": histology, "prior": prior, "diagnosis_days": diagnosis_days,
+            "asct": asct, "aaipi": aaipi, "hctci_evaluated": flags(evaluated),
             "hctci_score": np.where(evaluated, draw(rng, HCTCI_SCORE, size).astype(float), np.nan)}
 
 
-def bulk_course(rng: np.random.Generator, course: np.ndarray) -> dict[str, np.ndarray]:
+def bulk_course(rng: np.random.Generator, plan: pd.DataFrame,
+                early_failure: np.ndarray) -> dict[str, np.ndarray]:
     """Days from infusion of each bulk patient's events after CAR T, and the dates.
 
     Returns infusion and last contact dates; ``progression`` and ``treatment`` (days,
     -1 when none); ``second_progression`` (days after the treatment start, -1 when
-    none) and ``dead``.
+    none) and ``dead``. The comparison cohort's events come from ``comparison_course``.
     """
+    course = plan["course"].to_numpy()
     size = len(course)
     treated, untreated = course == "treated", course == "untreated"
     progression = np.where(treated, lognormal_days(rng, PROGRESSION_TREATED, size),
@@ -1045,15 +1176,59 @@ def bulk_course(rng: np.random.Generator, course: np.ndarray) -> dict[str, np.nd
          progression + lognormal_days(rng, DEATH_UNTREATED, size)],
         lognormal_days(rng, DEATH_WITHOUT_PROGRESSION, size))
     untreated_follow_up = progression + rng.integers(*UNTREATED_ALIVE_FOLLOW_UP, size)
+    after = lognormal_days(rng, PROGRESSION_AFTER_TREATMENT, size)
+    rows = np.flatnonzero(plan["comparison"].notna().to_numpy())
+    latent = comparison_course(rng, plan.iloc[rows], early_failure[rows].astype(bool))
+    progression[rows], treatment[rows] = latent["progression"], latent["treatment"]
+    dead[rows], after[rows] = False, latent["second_progression"]
     alive_span = np.select([treated, untreated],
                            [treatment + MIN_FOLLOW_UP, untreated_follow_up], 2 * MIN_FOLLOW_UP)
     span = np.where(dead, death, alive_span)
     infusion, last_contact = place_infusions(rng, span, ~dead, anchored=untreated)
+    dead[rows], last_contact[rows] = censored(rng, latent, infusion[rows], last_contact[rows])
     stop = day_span(last_contact, infusion) - np.where(dead, 0, MIN_FOLLOW_UP // 2)
-    after = lognormal_days(rng, PROGRESSION_AFTER_TREATMENT, size)
     second = np.where(treated & (treatment + after < stop), after, -1)
     return {"infusion": infusion, "last_contact": last_contact, "progression": progression,
             "treatment": treatment, "second_progression": second, "dead": dead}
+
+
+def comparison_course(rng: np.random.Generator, plan: pd.DataFrame,
+                      early_failure: np.ndarray) -> dict[str, np.ndarray]:
+    """Days from infusion to the first progression and the first treatment of the
+    comparison cohort (the rows of ``plan``; within 6 months for early failures, later
+    otherwise), and latent days from that treatment to death and to a second progression,
+    at spread quantiles within each stratum and failure timing."""
+    group = plan["comparison"].to_numpy()
+    size = len(group)
+    treatment = np.where(early_failure,
+                         truncated_lognormal_days(rng, COMPARISON_EARLY_TREATMENT, size),
+                         truncated_lognormal_days(rng, COMPARISON_LATE_TREATMENT, size))
+    progression = treatment - np.minimum(lognormal_days(rng, TREATMENT_GAP, size), treatment // 2)
+    stretch = np.where(early_failure, 1.0, COMPARISON_LATE_FAILURE_FACTOR)
+    strata = plan["stratum"].to_numpy() + np.where(early_failure, " early", " late")
+
+    def latent(specs: dict[str, tuple[float, float]]) -> np.ndarray:
+        median, sigma = (np.array([specs[g][i] for g in group], dtype=float) for i in (0, 1))
+        days = stretch * median * np.exp(sigma * spread_normal(rng, strata))
+        return np.maximum(np.rint(days), 1).astype(np.int64)
+
+    return {"progression": progression, "treatment": treatment,
+            "death": latent(COMPARISON_DEATH),
+            "second_progression": latent(COMPARISON_SECOND_PROGRESSION)}
+
+
+def censored(rng: np.random.Generator, latent: dict[str, np.ndarray], infusion: np.ndarray,
+             last_alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Death flags and last contact dates of the comparison cohort: follow-up runs from
+    the first treatment to ``last_alive`` (shortly before the cut-off), or to a uniform
+    day before it for the share lost to follow-up, and a latent death within it is seen."""
+    size = len(infusion)
+    available = day_span(last_alive, infusion) - latent["treatment"]
+    lost = rng.random(size) < COMPARISON_LOST_SHARE
+    early_stop = MIN_FOLLOW_UP + np.floor(rng.random(size) * (available - MIN_FOLLOW_UP + 1))
+    follow_up = np.where(lost, early_stop, available).astype(np.int64)
+    dead = latent["death"] <= follow_up
+    return dead, shift(infusion, latent["treatment"] + np.minimum(latent["death"], follow_up))
 
 
 def death_causes(rng: np.random.Generator, course: dict[str, np.ndarray]) -> np.ndarray:
@@ -1095,7 +1270,7 @@ def bulk_post_lines(rng: np.random.Generator, plan: pd.DataFrame,
     has_second = course["second_progression"] >= 0
     second_progression = np.where(has_second, shift(start, course["second_progression"]), NAT)
     lines = pd.concat([
-        first_treatments(rng, plan["regimen"].to_numpy(), course, start, second_progression),
+        first_treatments(rng, plan, course, start, second_progression),
         further_treatments(rng, course["last_contact"], second_progression)])
     progressed = course["progression"] >= 0
     pid = np.arange(len(plan))
@@ -1107,11 +1282,13 @@ def bulk_post_lines(rng: np.random.Generator, plan: pd.DataFrame,
     return lines, progressions
 
 
-def first_treatments(rng: np.random.Generator, regimen: np.ndarray,
+def first_treatments(rng: np.random.Generator, plan: pd.DataFrame,
                      course: dict[str, np.ndarray], start: np.ndarray,
                      second_progression: np.ndarray) -> pd.DataFrame:
     """The first treatment for progression of the treated: it ends as planned, at the
-    second progression or at death, or is ongoing at last contact."""
+    second progression or at death, or is ongoing at last contact. The comparison
+    cohort's responses come from ``comparison_responses``."""
+    regimen = plan["regimen"].to_numpy()
     treated = course["treatment"] >= 0
     last_contact = course["last_contact"]
     relapsed = ~np.isnat(second_progression)
@@ -1125,9 +1302,30 @@ def first_treatments(rng: np.random.Generator, regimen: np.ndarray,
                         draw(rng, POST_RESPONSE_LONG, len(regimen)),
                         draw(rng, POST_RESPONSE_SHORT, len(regimen)))
     response = np.where(lasted < MIN_ASSESSABLE_DAYS, None, response)
+    rows = np.flatnonzero(plan["comparison"].notna().to_numpy())
+    response[rows] = comparison_responses(rng, plan.iloc[rows], lasted[rows], response[rows])
     dated = response_dates(rng, response, start, end_or(end, stop))
     return lines_frame(np.flatnonzero(treated), regimen[treated], "post_car_t", start[treated],
                        end[treated], response[treated], dated[treated])
+
+
+def comparison_responses(rng: np.random.Generator, plan: pd.DataFrame, lasted: np.ndarray,
+                         response: np.ndarray) -> np.ndarray:
+    """Best responses of the comparison cohort: the ``COMPARISON_RESPONSE`` quotas of
+    each stratum go to patients progression-free for ``COMPARISON_RESPONDER_MIN_DAYS``
+    or more; the other long ones are stable or unevaluated, short ones keep ``response``."""
+    long = lasted >= POST_RESPONSE_LONG_DAYS
+    response = np.where(long, draw(rng, COMPARISON_LONG_NON_RESPONSE, len(plan)), response)
+    group, strata = plan["comparison"].to_numpy(), plan["stratum"].to_numpy()
+    for stratum in np.unique(strata):
+        members = strata == stratum
+        shares = COMPARISON_RESPONSE[group[members][0]]
+        eligible = members & (lasted >= COMPARISON_RESPONDER_MIN_DAYS)
+        candidates = rng.permutation(np.flatnonzero(eligible))
+        counts = [int(np.floor(shares[code] * members.sum() + 0.5)) for code in shares]
+        codes = np.repeat(list(shares), counts)[:len(candidates)]
+        response[candidates[:len(codes)]] = codes
+    return response
 
 
 def further_treatments(rng: np.random.Generator, last_contact: np.ndarray,
@@ -1186,9 +1384,9 @@ def build_bulk(rng: np.random.Generator, sizes: CohortSizes) -> Part:
     plan = bulk_plan(rng, sizes)
     size, pid = len(plan), np.arange(len(plan))
     base = bulk_baseline(rng, plan)
-    course = bulk_course(rng, plan["course"].to_numpy())
+    course = bulk_course(rng, plan, base["early_failure"])
     infusion = course["infusion"]
-    bridged = rng.random(size) < BRIDGING_SHARE
+    bridged = base["bridged"]
     eligibility, leukapheresis = collection_dates(
         rng, infusion, leukapheresis_to_infusion(rng, bridged))
     diagnosis = shift(eligibility, -base["diagnosis_days"])

@@ -18,7 +18,7 @@ import pandas as pd
 from reportgen import stats
 from reportgen.analysis.comparison import ComparisonResults, analyse_comparison
 from reportgen.analysis.results import Result, ResultSet, level_key
-from reportgen.data.derive import Derived
+from reportgen.data.derive import Derived, level_labels
 from reportgen.spec import StudySpec, Variable
 
 CONTINUOUS_STATISTICS = ("n", "missing", "mean", "sd", "median", "q1", "q3", "p1", "p99", "min", "max")
@@ -56,8 +56,7 @@ def summarize_variable(values: pd.Series, name: str, variable: Variable, populat
             Result(prefix, counted.counts[0], "count", population, n=counted.n, method="count over non-missing"),
             Result(f"{prefix}.missing", counted.missing, "missing", population, n=int(values.size)),
         ]
-    labels = values.map(lambda code: None if code is None or pd.isna(code) else variable.levels.get(str(code), code))
-    counted = stats.frequency(labels, _labelled_levels(variable))
+    counted = stats.frequency(level_labels(values, variable), _labelled_levels(variable))
     records = [
         Result(f"{prefix}.{level_key(label)}", count, "count", population, n=counted.n,
                method="count over non-missing", params={"label": label})

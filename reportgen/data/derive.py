@@ -206,14 +206,19 @@ def _post_treatment_endpoints(registry: Registry, baseline: pd.DataFrame, conven
     })
 
 
+def level_labels(codes: pd.Series, variable: Variable) -> pd.Series:
+    """A categorical variable's registry codes as its declared labels (missing stays None)."""
+    return codes.map(lambda code: None if code is None or pd.isna(code) else variable.levels.get(str(code), code))
+
+
 def variable_values(baseline: pd.DataFrame, variable: Variable) -> pd.Series:
-    """A variable's analysis values: labels (ordered Categorical) for a categorical one, else the column."""
+    """A variable's analysis values: labels (a Categorical in declared order) for a categorical one,
+    else the column as it is."""
     values = baseline[variable.column]
     if variable.type != "categorical":
         return values
     labels = list(dict.fromkeys(variable.levels.values()))
-    mapped = values.map(lambda code: None if code is None or pd.isna(code) else variable.levels.get(str(code), code))
-    return pd.Series(pd.Categorical(mapped, categories=labels), index=values.index)
+    return pd.Series(pd.Categorical(level_labels(values, variable), categories=labels), index=values.index)
 
 
 def _weighting_variables(comparison: ComparisonSpec) -> tuple[str, ...]:
