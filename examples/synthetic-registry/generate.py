@@ -13,7 +13,10 @@ numpy, from a seed. Three kinds of patients are made:
 * the bulk, everyone else, is drawn in whole numpy arrays from plausible large B-cell
   lymphoma CAR T distributions. Its comparison cohort (patients treated for
   progression with something other than tafasitamab-lenalidomide or loncastuximab)
-  has an exact size and treatment mix at 1,500 patients and scales with the rest.
+  has an exact size and treatment mix at 1,500 patients and scales with the rest;
+  its weighting variables are drawn in quotas close to the TL-post set's and its
+  outcomes from latent times by first treatment, so that the example's weighted
+  comparisons balance and their control arms land near the paper's.
 
 ``--patients`` is the size of the third-line-or-later ("L3+") cohort; the patients
 given CAR T in second line (about 4% of the registry) are added on top.
@@ -165,16 +168,19 @@ INFECTION_SHARE = 0.2
 # example's weighted comparisons, so their weighting variables are drawn close to those
 # of the TL-post set's 43 complete patients (age 63 +/- 13, male 53%, ECOG >= 2 12%, LDH
 # elevated 60%, stage III-IV 91%, refractory 86%, axi-cel 65%, bridged 88%, early
-# failure 79%), with small shifts that give moderate confounding: the other regimens go
-# to slightly younger patients, more often men, less often bridged; lenalidomide alone
-# to older, frailer ones. Each share is a quota: it is exact (to the nearest patient)
-# within each stratum of first treatment (LEN or other) and completeness, at any seed
-# and size. The shifts were tuned at the default seed so that the example's weighting
-# balances every variable (|SMD| < 0.15) and keeps a treated effective size above 30.
+# failure 79%), with small shifts that leave moderate confounding: the other regimens
+# go to younger, fitter patients (ECOG >= 2 9%) who failed CAR T a little earlier;
+# lenalidomide alone to older, frailer ones (ECOG >= 2 17%), more often early failures,
+# less often bridged or given axi-cel. Each share is a quota: exact (to the nearest
+# patient) within each stratum of first treatment (LEN or other) and completeness, at
+# any seed and size; ages sit at spread normal quantiles. The shifts were tuned at the
+# default seed so that the example's weighting balances every variable (|SMD| < 0.15)
+# with a treated effective sample size above 30: shifts that all favour the same few
+# treated patients give them large weights and are avoided.
 COMPARISON_PROFILE = {  # age is (mean, SD); the rest are shares of the stratum
     "LEN": {"age": (66, 11), "male": 0.55, "ecog_2_plus": 0.17, "ldh_elevated": 0.63,
             "stage_3_4": 0.90, "refractory": 0.84, "axi_cel": 0.60, "bridged": 0.84,
-            "early_failure": 0.84},
+            "early_failure": 0.88},
     "other": {"age": (60, 12), "male": 0.52, "ecog_2_plus": 0.09, "ldh_elevated": 0.56,
               "stage_3_4": 0.89, "refractory": 0.86, "axi_cel": 0.68, "bridged": 0.88,
               "early_failure": 0.84},
@@ -188,17 +194,17 @@ COMPARISON_LATE_TREATMENT = (300, 0.5, EARLY_FAILURE_DAYS + 1, 1400)
 # sigma): death and a second progression, by first treatment; a time beyond the end of
 # follow-up is censored. Lenalidomide alone does worse than the other regimens. Late
 # failures' times are stretched by COMPARISON_LATE_FAILURE_FACTOR.
-COMPARISON_DEATH = {"LEN": (100, 1.0), "other": (165, 1.0)}
-COMPARISON_SECOND_PROGRESSION = {"LEN": (60, 0.8), "other": (75, 0.8)}
+COMPARISON_DEATH = {"LEN": (92, 1.4), "other": (155, 1.3)}
+COMPARISON_SECOND_PROGRESSION = {"LEN": (110, 1.8), "other": (130, 1.5)}
 COMPARISON_LATE_FAILURE_FACTOR = 1.6
 # Alive patients whose registry follow-up stops before the cut-off (last contact on a
 # uniform day between the first treatment and the cut-off).
-COMPARISON_LOST_SHARE = 0.3
+COMPARISON_LOST_SHARE = 0.5
 # Best response to the first treatment for progression: quotas of the stratum, given to
 # patients progression-free for at least COMPARISON_RESPONDER_MIN_DAYS (a first
 # assessment after two months); the other long ones (POST_RESPONSE_LONG_DAYS or more)
 # are stable or unevaluated.
-COMPARISON_RESPONSE = {"LEN": {"CR": 0.13, "PR": 0.03}, "other": {"CR": 0.14, "PR": 0.08}}
+COMPARISON_RESPONSE = {"LEN": {"CR": 0.12, "PR": 0.04}, "other": {"CR": 0.14, "PR": 0.095}}
 COMPARISON_RESPONDER_MIN_DAYS = 56
 COMPARISON_LONG_NON_RESPONSE = {"SD": 0.75, None: 0.25}
 
