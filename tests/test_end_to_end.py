@@ -101,3 +101,33 @@ def test_results_json_has_the_numbers_of_the_text(outputs, pdf_text):
 def test_outputs_exist(outputs):
     for name in ("manuscript.pdf", "manuscript.docx", "results.json", "figures/figure_survival.png"):
         assert (outputs / name).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def supplement(outputs):
+    reader = PdfReader(str(outputs / "supplement.pdf"))
+    pdf = "\n".join(page.extract_text() for page in reader.pages)
+    tables = [_docx_rows(table) for table in docx.Document(str(outputs / "supplement.docx")).tables]
+    return pdf, tables
+
+
+def test_supplement_carries_every_comparison_table_and_figure(outputs, supplement):
+    pdf, tables = supplement
+    for comparison in ("TAFA-LEN vs other treatments", "TAFA-LEN vs lenalidomide alone"):
+        for title in ("Formation of the comparison cohort", "Inverse probability weights",
+                      "Balance of the weighting variables", "Weighted outcomes", "Sensitivity analyses"):
+            assert _squash(f"{title}, {comparison}") in _squash(pdf)
+    assert "Supplemental Table 1." in pdf and "Supplemental Figure 2." in pdf
+    for name in ("vs_other_love.png", "vs_other_survival.png", "vs_len_love.png", "vs_len_survival.png"):
+        assert (outputs / "figures" / name).stat().st_size > 0
+    # the formation tables end at the reference's comparison cohorts, in PDF and Word alike
+    formation = [table for table in tables if table[0][0] == "Step"]
+    assert [table[-1][-1] for table in formation] == ["354", "52"]
+    assert [row[-1] for table in formation for row in table if row[0] == "TAFA-LEN, complete weighting variables"] \
+        == ["43", "43"]
+
+
+def test_manuscript_cites_the_supplement_and_places_the_weighted_figures(pdf_text):
+    assert "Supplemental Table 1)" in pdf_text
+    assert _squash("Weighted survival, TAFA-LEN vs other treatments") in _squash(pdf_text)
+    assert "according to IPW" in pdf_text
