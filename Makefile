@@ -20,7 +20,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/reportgen build $(EXAMPLE) --out $(OUT)
-	@echo "Open $(OUT)/manuscript.pdf and $(OUT)/manuscript.docx"
+	@echo "Open $(OUT)/manuscript.pdf and $(OUT)/supplement.pdf (or their .docx)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest reportgen tests README.md
