@@ -25,7 +25,7 @@ from reportgen.analysis.results import Result, level_key
 from reportgen.data.derive import ComparisonData
 from reportgen.spec import WEIGHT_SCHEMES, ComparisonSpec, Conventions, Endpoint, StudySpec
 
-ARMS = ("treated", "control")
+ARMS = ("treated", "control")  # the record-key names of the two arms
 RESPONDERS = {"orr": ("CR", "PR"), "crr": ("CR",)}
 RESPONSE_NAMES = {"orr": "best overall response (CR or PR)", "crr": "best complete response"}
 

@@ -7,7 +7,7 @@ Every number is a record of ``analysis.comparison``; here it only gets its forma
 
 from __future__ import annotations
 
-from reportgen.analysis.comparison import weightings
+from reportgen.analysis.comparison import ARMS, weightings
 from reportgen.analysis.results import ResultSet, level_key
 from reportgen.format.numbers import fmt_interval, fmt_number, fmt_proportion
 from reportgen.format.style import HouseStyle
@@ -15,7 +15,6 @@ from reportgen.format.table_model import Cell, Table, TableRow
 from reportgen.format.text import TextFormatter
 from reportgen.spec import ComparisonSpec, Endpoint, StudySpec, Variable
 
-ARMS = ("treated", "control")
 BREACH_MARK = "†"
 
 
