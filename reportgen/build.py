@@ -80,8 +80,8 @@ def _comparison_figures(spec: StudySpec, study: StudyResults, text: TextFormatte
             curves = []
             for arm, arm_spec in (("treated", comparison.treated), ("control", comparison.control)):
                 at_risk = tuple(int(text.record(f"{prefix}.{arm}.at_risk.{t:g}").value) for t in comparison.risk_times)
-                median = f"{text.median(f'{prefix}.{arm}.median')} ({text.interval(f'{prefix}.{arm}.median')})"
-                curves.append(Curve(arm_spec.label, results.curves[endpoint_key][arm], at_risk, f"median {median}"))
+                median = f"median {text.median_ci(f'{prefix}.{arm}.median')}"
+                curves.append(Curve(arm_spec.label, results.curves[endpoint_key][arm], at_risk, median))
             p_text = f"HR {text.hazard_ratio(f'{prefix}.hr')}, {text.p_value(f'{prefix}.p')}"
             panels.append(Panel(letter, f"{spec.endpoints[endpoint_key].label} (%)", tuple(curves), p_text))
         path = km_figure(tuple(panels), comparison.risk_times, comparison.x_label, folder / f"{key}_survival.png")

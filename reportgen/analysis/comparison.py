@@ -139,10 +139,8 @@ def _survival_records(prefix: str, data: pd.DataFrame, endpoint_key: str, endpoi
             records.append(Result(f"{key}.{arm}.landmark.{t:g}", estimate.survival, "survival", population, n=km.n,
                                   lower=estimate.lower, upper=estimate.upper, method=method, level=km.level,
                                   params={"time": t}))
-        unweighted = stats.kaplan_meier(time[members], event[members], conf_type=conventions.km_conf_type,
-                                        level=conventions.conf_level)
-        records += [
-            Result(f"{key}.{arm}.at_risk.{t:g}", unweighted.at_risk(t), "number at risk", population, n=km.n,
+        records += [  # at_risk counts patients, whatever the weights
+            Result(f"{key}.{arm}.at_risk.{t:g}", km.at_risk(t), "number at risk", population, n=km.n,
                    method="patients whose time is >= t (unweighted)", unit="months", params={"time": t})
             for t in comparison.risk_times
         ]

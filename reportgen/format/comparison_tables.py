@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reportgen.analysis.comparison import ARMS, weightings
 from reportgen.analysis.results import ResultSet, level_key
-from reportgen.format.numbers import fmt_interval, fmt_number, fmt_proportion
+from reportgen.format.numbers import fmt_number, fmt_proportion
 from reportgen.format.style import HouseStyle
 from reportgen.format.table_model import Cell, Table, TableRow
 from reportgen.format.text import TextFormatter
@@ -123,14 +123,11 @@ def mix_table(key: str, comparison: ComparisonSpec, spec: StudySpec, results: Re
 
 
 def _rate_cell(text: TextFormatter, key: str) -> Cell:
-    record = text.record(key)
-    limits = fmt_interval(fmt_proportion(record.lower, text.style), fmt_proportion(record.upper, text.style),
-                          text.style)
-    return Cell(f"{text.rate(key)} ({limits})", "statistic")
+    return Cell(f"{text.rate(key)} ({text.rate_interval(key)})", "statistic")
 
 
 def _median_cell(text: TextFormatter, key: str) -> Cell:
-    return Cell(f"{text.median(key)} ({text.interval(key)})", "statistic")
+    return Cell(text.median_ci(key), "statistic")
 
 
 def outcomes_table(key: str, comparison: ComparisonSpec, endpoints: dict[str, Endpoint], text: TextFormatter
@@ -138,7 +135,7 @@ def outcomes_table(key: str, comparison: ComparisonSpec, endpoints: dict[str, En
     """Weighted response rates, medians and landmark survival per arm, with P values and hazard ratios."""
     results, style = text.results, text.style
     header = _header("", comparison, results, key, style, ("Comparison",))
-    level = fmt_number(100 * (results[f"{key}.response.orr.treated"].level or 0.95), 0, style)
+    level = text.level(f"{key}.response.orr.treated")
     body = [TableRow((Cell("Effective sample size", "label"),
                       *(Cell(fmt_number(results[f"{key}.weights.{arm}.effective_n"].value, 1, style), "statistic")
                         for arm in ARMS), Cell("", "statistic")), role="single")]

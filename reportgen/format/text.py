@@ -59,22 +59,26 @@ class TextFormatter:
 
     def median_ci(self, key: str, first: bool = False) -> str:
         """'3 (1.9-4.2)'; on first use '3 (95% confidence interval, 1.9-4.2)'."""
-        record = self.results[key]
-        level = fmt_number(100 * (record.level or 0.95), 0, self.style)
-        prefix = f"{level}% confidence interval, " if first else ""
+        prefix = f"{self.level(key)}% confidence interval, " if first else ""
         return f"{self.median(key)} ({prefix}{self.interval(key)})"
 
     def rate(self, key: str) -> str:
         """A proportion record (0-1) as a percentage: '20.6%'."""
         return fmt_proportion(self.results[key].value, self.style)
 
+    def rate_interval(self, key: str) -> str:
+        """A proportion record's CI as percentages: '9.8%-36.2%'."""
+        record = self.results[key]
+        return fmt_interval(fmt_proportion(record.lower, self.style), fmt_proportion(record.upper, self.style),
+                            self.style)
+
     def rate_ci(self, key: str) -> str:
         """'20.6% (95% CI, 9.8%-36.2%)'."""
-        record = self.results[key]
-        level = fmt_number(100 * (record.level or 0.95), 0, self.style)
-        limits = fmt_interval(fmt_proportion(record.lower, self.style), fmt_proportion(record.upper, self.style),
-                              self.style)
-        return f"{self.rate(key)} ({level}% CI, {limits})"
+        return f"{self.rate(key)} ({self.level(key)}% CI, {self.rate_interval(key)})"
+
+    def level(self, key: str) -> str:
+        """A record's confidence level in percent: '95'."""
+        return fmt_number(100 * (self.results[key].level or 0.95), 0, self.style)
 
     def hazard_ratio(self, key: str) -> str:
         """'0.71 [0.44-1.13]' (house style), from a record with its CI."""
