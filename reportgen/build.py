@@ -58,7 +58,8 @@ def _figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: 
             curve = Curve(spec.analysis_sets[figure.set].label, study.curves[endpoint_key], at_risk, median)
             panels.append(Panel(letter, f"{endpoint.label} (%)", (curve,)))
         path = km_figure(tuple(panels), figure.risk_times, figure.x_label, folder / f"{key}.png")
-        figures[key] = Figure(key, str(path), figure.title, caption=(Run(figure.caption),) if figure.caption else ())
+        figures[key] = Figure(key, str(path), figure.title, caption=(Run(figure.caption),) if figure.caption else (),
+                              vector_path=str(path.with_suffix(".svg")))
     return figures
 
 
@@ -91,7 +92,7 @@ def _comparison_figures(spec: StudySpec, study: StudyResults, text: TextFormatte
                    "hazard ratio from the weighted Cox model with robust variance and P by its robust score test. "
                    "The number at risk under each panel is the unweighted number of patients.")
         figures[f"{key}_survival"] = Figure(f"{key}_survival", str(path), f"Weighted survival, {comparison.label}",
-                                            caption=(Run(caption),))
+                                            caption=(Run(caption),), vector_path=str(path.with_suffix(".svg")))
         rows = tuple(BalanceRow(_balance_label(spec, before), before.smd, after.smd)
                      for before, after in zip(results.smd_before, results.smd_after))
         threshold = comparison.smd_threshold
@@ -99,7 +100,7 @@ def _comparison_figures(spec: StudySpec, study: StudyResults, text: TextFormatte
         caption = (f"Absolute standardized mean differences of the weighting variables before and after weighting "
                    f"({method}); the dashed line marks the balance threshold of {threshold:g}.")
         figures[f"{key}_love"] = Figure(f"{key}_love", str(path), f"Covariate balance, {comparison.label}",
-                                        caption=(Run(caption),))
+                                        caption=(Run(caption),), vector_path=str(path.with_suffix(".svg")))
     return figures
 
 

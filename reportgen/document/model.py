@@ -51,7 +51,11 @@ class BulletList:
 
 @dataclass(frozen=True)
 class Figure:
-    """A numbered figure: an image file and its caption (title, then description)."""
+    """A numbered figure: an image file and its caption (title, then description).
+
+    ``path`` is a raster image (Word embeds it); ``vector_path``, when given, is the same
+    figure as SVG, which the PDF uses instead so that print is sharp at any zoom.
+    """
 
     key: str
     path: str
@@ -60,6 +64,7 @@ class Figure:
     number: int = 0
     width_inches: float = 6.5
     prefix: str = ""  # "Supplemental " in a supplement
+    vector_path: str = ""
 
     @property
     def label(self) -> str:

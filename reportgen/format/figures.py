@@ -21,7 +21,19 @@ from reportgen.stats import KaplanMeierResult  # noqa: E402
 
 #: Colours that stay distinct in greyscale and for colour-blind readers (Okabe-Ito).
 PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7")
-DPI = 200
+DPI = 300
+#: Shared look of every figure; a fixed SVG hash salt keeps the vector files reproducible.
+RC = {"font.family": "DejaVu Sans", "font.size": 8, "axes.linewidth": 0.8, "svg.hashsalt": "reportgen",
+      "path.simplify": False}
+
+
+def save_figure(figure: plt.Figure, path: Path) -> Path:
+    """Save ``figure`` as a PNG at ``path`` (300 dpi, for Word) and an SVG beside it (vector, for the PDF)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=DPI, metadata={"Software": None})
+    figure.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
+    plt.close(figure)
+    return path
 
 
 @dataclass(frozen=True)
@@ -102,8 +114,7 @@ def km_figure(panels: tuple[Panel, ...], ticks: tuple[float, ...], x_label: str,
     gap = 0.55 + label_inches  # inches between panels: the next panel's y labels and risk labels
     left, right = (0.5 + label_inches) / width, 0.98
     axis_width = (width * (right - left) - (columns - 1) * gap) / columns
-    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 8, "axes.linewidth": 0.8,
-                         "svg.hashsalt": "reportgen", "path.simplify": False}):
+    with plt.rc_context(RC):
         figure = plt.figure(figsize=(width, 3.3 + 0.17 * rows))
         grid = figure.add_gridspec(2, columns, height_ratios=(5.5, 0.55 + 0.3 * rows), hspace=0.45,
                                    wspace=gap / axis_width, left=left, right=right, top=0.9, bottom=0.04)
@@ -111,10 +122,7 @@ def km_figure(panels: tuple[Panel, ...], ticks: tuple[float, ...], x_label: str,
             curve_ax = figure.add_subplot(grid[0, column])
             risk_ax = figure.add_subplot(grid[1, column], sharex=curve_ax)
             _draw_panel(curve_ax, risk_ax, panel, ticks, x_label)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=DPI, metadata={"Software": None})
-        plt.close(figure)
-    return path
+        return save_figure(figure, path)
 
 
 @dataclass(frozen=True)
@@ -128,8 +136,7 @@ class BalanceRow:
 
 def love_plot(rows: tuple[BalanceRow, ...], threshold: float, path: Path) -> Path:
     """Absolute SMD per covariate before (open circles) and after (filled) weighting, with the threshold."""
-    with plt.rc_context({"font.family": "DejaVu Sans", "font.size": 8, "axes.linewidth": 0.8,
-                         "svg.hashsalt": "reportgen", "path.simplify": False}):
+    with plt.rc_context(RC):
         figure, ax = plt.subplots(figsize=(6.0, 1.0 + 0.22 * len(rows)))
         y = np.arange(len(rows))[::-1]
         before = np.array([abs(row.before) for row in rows])
@@ -146,7 +153,4 @@ def love_plot(rows: tuple[BalanceRow, ...], threshold: float, path: Path) -> Pat
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=7.5)
         figure.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=DPI, metadata={"Software": None})
-        plt.close(figure)
-    return path
+        return save_figure(figure, path)

@@ -107,7 +107,7 @@ def _figure_html(figure: Figure) -> str:
     alt = f"{figure.label}. {figure.title}"
     return (
         f'<figure class="figure" id="figure-{_esc(figure.key)}">\n'
-        f'<img src="{_esc(_image_src(figure.path))}" alt="{_esc(alt)}" style="width: {figure.width_inches:g}in">\n'
+        f'<img src="{_esc(_image_src(figure.vector_path or figure.path))}" alt="{_esc(alt)}" style="width: {figure.width_inches:g}in">\n'
         f'<figcaption class="caption">{runs_html(figure_caption_runs(figure))}</figcaption>\n'
         "</figure>"
     )

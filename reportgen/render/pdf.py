@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -172,12 +173,15 @@ def _utc(moment: datetime) -> datetime:
 def _check_figures(document: Document, base_dir: Path, fetcher) -> None:
     """Fail early, with the figure named, on a missing image or one outside the allowed folders."""
     for block in document.blocks:
-        if isinstance(block, Figure):
-            path = figure_file(block, base_dir)
+        if not isinstance(block, Figure):
+            continue
+        images = (block, replace(block, path=block.vector_path)) if block.vector_path else (block,)
+        for path in (figure_file(image, base_dir) for image in images):
             if not fetcher.allows(path):
                 raise RenderError(
                     f"{block.label} ({block.key!r}): image {str(path)!r} is outside the allowed folders "
-                    f"({', '.join(str(d) for d in fetcher.allowed_dirs)}); figures must live in the study or output folder"
+                    f"({', '.join(str(d) for d in fetcher.allowed_dirs)}); figures must live in the study or output "
+                    "folder"
                 )
 
 
