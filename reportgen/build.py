@@ -46,17 +46,35 @@ class BuildOutputs:
     files: tuple[Path, ...]
 
 
+def _km_curve(label: str, key: str, km: stats.KaplanMeierResult, ticks: tuple[float, ...], text: TextFormatter,
+              grouped: bool) -> Curve:
+    """One curve with its number at risk and its median text, all read from the results store."""
+    at_risk = tuple(int(text.record(f"{key}.at_risk.{t:g}").value) for t in ticks)
+    median_key = f"{key}.median"
+    median = (f"median {text.median_ci(median_key)}" if grouped
+              else f"Median {text.median(median_key)} months (95% CI, {text.interval(median_key)})")
+    return Curve(label, km, at_risk, median)
+
+
 def _figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: Path) -> dict[str, Figure]:
+    """The spec's Kaplan-Meier figures: one panel per endpoint, of the set or of a grouping's groups."""
     figures = {}
     for key, figure in spec.figures.items():
         panels = []
         for letter, endpoint_key in zip("ABCDEFGH", figure.endpoints):
             endpoint = spec.endpoints[endpoint_key]
-            at_risk = tuple(int(text.record(f"{endpoint_key}.at_risk.{t:g}").value) for t in figure.risk_times)
-            median_key = f"{endpoint_key}.median"
-            median = f"Median {text.median(median_key)} months (95% CI, {text.interval(median_key)})"
-            curve = Curve(spec.analysis_sets[figure.set].label, study.curves[endpoint_key], at_risk, median)
-            panels.append(Panel(letter, f"{endpoint.label} (%)", (curve,)))
+            if figure.grouping:
+                groups = endpoint.groups[figure.grouping]
+                curves = tuple(_km_curve(spec.analysis_sets[group].label, f"{endpoint_key}.{group}",
+                                         study.curves[f"{endpoint_key}.{group}"], figure.risk_times, text, True)
+                               for group in groups)
+                p_text = f"Log-rank {text.p_value(f'{endpoint_key}.{figure.grouping}.p')}"
+            else:
+                curves = (_km_curve(spec.analysis_sets[figure.set].label, endpoint_key, study.curves[endpoint_key],
+                                    figure.risk_times, text, False),)
+                p_text = ""
+            panels.append(Panel(letter if len(figure.endpoints) > 1 else "", f"{endpoint.label} (%)", curves,
+                                p_text))
         path = km_figure(tuple(panels), figure.risk_times, figure.x_label, folder / f"{key}.png")
         figures[key] = Figure(key, str(path), figure.title, caption=(Run(figure.caption),) if figure.caption else (),
                               vector_path=str(path.with_suffix(".svg")))
@@ -106,8 +124,7 @@ def _comparison_figures(spec: StudySpec, study: StudyResults, text: TextFormatte
 
 def _tables(spec: StudySpec, study: StudyResults, text: TextFormatter, style: HouseStyle) -> dict[str, Table]:
     tables = {
-        key: characteristics_table(key, table, spec.variables, study.results,
-                                   spec.analysis_sets[table.set].label, style)
+        key: characteristics_table(key, table, spec.variables, study.results, spec.analysis_sets, style)
         for key, table in spec.tables.items()
     }
     return {**tables, **comparison_tables(spec, text)}

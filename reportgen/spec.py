@@ -62,23 +62,70 @@ class Cohort:
 
 @dataclass(frozen=True)
 class AnalysisSet:
+    """A population. ``rule`` says who is in it:
+
+    - ``first_treatment_after_progression``: the first treatment for progression after
+      CAR T is ``regimen``;
+    - ``treated_before_car_t``: ``regimen`` was a prior or bridging line before infusion;
+    - ``subset``: the patients of set ``of`` who meet ``where``: a binary variable
+      (``early_failure``), its negation (``not early_failure``), or a categorical
+      variable's registry code (``cd19_before_infusion = negative``). A missing value
+      never meets the condition.
+    """
+
     label: str
     rule: str
-    regimen: str
+    regimen: str = ""
+    of: str = ""
+    where: str = ""
     short_label: str = ""
+
+    @property
+    def condition(self) -> tuple[str, bool | str]:
+        """The ``where`` variable and the value it must have (True, False or a code)."""
+        if "=" in self.where:
+            name, code = self.where.split("=", 1)
+            return name.strip(), code.strip()
+        negated = self.where.startswith("not ")
+        return (self.where[4:].strip() if negated else self.where.strip()), not negated
 
 
 @dataclass(frozen=True)
 class Endpoint:
+    """A time-to-event endpoint over an analysis set.
+
+    ``kind``: ``pfs``/``os`` from the infusion, ``pfs2``/``os2`` from the first
+    treatment for progression, ``dor2`` from that treatment's response (responders
+    only). ``groups`` names groupings of subsets of the set, each estimated apart and
+    compared by the log-rank test; ``landmarks`` are times (months) for survival rates.
+    """
+
     label: str
     name: str
     set: str
     kind: str
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    landmarks: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class RateSpec:
+    """A response rate under a categorical variable's levels: the share of patients whose
+    level code is one of ``levels``, with its exact confidence interval."""
+
+    label: str = ""
+    levels: tuple[str, ...] = ()
+    mark: str = ""
 
 
 @dataclass(frozen=True)
 class Variable:
-    """A Table 1 variable: a derived baseline column and how to show it."""
+    """A table variable: a derived baseline column and how to show it.
+
+    ``given`` names a binary variable: this one is then summarized only among the
+    patients for whom that one is true (the "If yes, cause of death" block), so its
+    percentages are over them. ``rate`` adds a response rate under the levels.
+    """
 
     label: str
     column: str
@@ -87,23 +134,38 @@ class Variable:
     decimals: int = 0
     statistics: tuple[str, ...] = ("median_range",)
     mark: str = ""
+    given: str = ""
+    rate: RateSpec = RateSpec()
 
 
 @dataclass(frozen=True)
 class TableSpec:
+    """A characteristics table: one column per analysis set (``set``, or ``sets`` side by
+    side, the overall set first), one block of rows per variable."""
+
     title: str
-    set: str
     variables: tuple[str, ...]
+    set: str = ""
+    sets: tuple[str, ...] = ()
     column_label: str = ""
+    column_labels: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+
+    @property
+    def populations(self) -> tuple[str, ...]:
+        return self.sets or (self.set,)
 
 
 @dataclass(frozen=True)
 class FigureSpec:
+    """Kaplan-Meier panels, one per endpoint, of the whole set or, with ``grouping``, of
+    the endpoints' groups of that name with their log-rank P."""
+
     title: str
     set: str
     endpoints: tuple[str, ...]
     caption: str = ""
+    grouping: str = ""
     x_label: str = "Months"
     risk_times: tuple[float, ...] = (0, 3, 6, 9, 12, 18, 24)
 
@@ -194,10 +256,10 @@ class StudySpec:
         return (self.folder / self.data.path).resolve()
 
 
-SET_RULES = ("first_treatment_after_progression", "treated_before_car_t")
-ENDPOINT_KINDS = ("pfs2", "os2")
+SET_RULES = ("first_treatment_after_progression", "treated_before_car_t", "subset")
+ENDPOINT_KINDS = ("pfs", "os", "pfs2", "os2", "dor2")
 VARIABLE_TYPES = ("continuous", "categorical", "binary")
-STATISTICS = ("median_range", "n", "missing", "mean_sd", "median", "quartiles", "p1_p99")
+STATISTICS = ("median_range", "median_quartiles", "n", "missing", "mean_sd", "median", "quartiles", "p1_p99")
 KM_CONF_TYPES = ("log-log", "log", "plain")
 SOURCES = ("csv",)
 WEIGHT_SCHEMES = {"ate-stabilized": ("ATE", True), "ate": ("ATE", False), "att": ("ATT", None)}
@@ -278,11 +340,21 @@ def _check_references(spec: StudySpec) -> None:
     _choice(spec.conventions.km_conf_type, KM_CONF_TYPES, "conventions.km_conf_type")
     if not 0 < spec.conventions.conf_level < 1:
         raise SpecError("conventions.conf_level: must be between 0 and 1")
-    for name, analysis_set in spec.analysis_sets.items():
-        _choice(analysis_set.rule, SET_RULES, f"analysis_sets.{name}.rule")
+    for name, variable in spec.variables.items():
+        if variable.given:
+            _binary(variable.given, spec, f"variables.{name}.given")
+    _check_sets(spec)
     for name, endpoint in spec.endpoints.items():
         _choice(endpoint.kind, ENDPOINT_KINDS, f"endpoints.{name}.kind")
         _reference(endpoint.set, spec.analysis_sets, f"endpoints.{name}.set", "analysis set")
+        for grouping, groups in endpoint.groups.items():
+            where = f"endpoints.{name}.groups.{grouping}"
+            if len(groups) < 2:
+                raise SpecError(f"{where}: a grouping needs at least two subsets to compare")
+            for i, group in enumerate(groups):
+                _reference(group, spec.analysis_sets, f"{where}[{i}]", "analysis set")
+                if spec.analysis_sets[group].of != endpoint.set:
+                    raise SpecError(f"{where}[{i}]: {group!r} is not a subset of {endpoint.set!r}")
     for name, variable in spec.variables.items():
         _choice(variable.type, VARIABLE_TYPES, f"variables.{name}.type")
         for i, statistic in enumerate(variable.statistics):
@@ -290,7 +362,13 @@ def _check_references(spec: StudySpec) -> None:
         if variable.type == "categorical" and not variable.levels:
             raise SpecError(f"variables.{name}.levels: a categorical variable needs its levels")
     for name, table in spec.tables.items():
-        _reference(table.set, spec.analysis_sets, f"tables.{name}.set", "analysis set")
+        if bool(table.set) == bool(table.sets):
+            raise SpecError(f"tables.{name}: give either set or sets")
+        for i, population in enumerate(table.populations):
+            _reference(population, spec.analysis_sets, f"tables.{name}.sets[{i}]" if table.sets
+                       else f"tables.{name}.set", "analysis set")
+        if table.column_labels and len(table.column_labels) != len(table.populations):
+            raise SpecError(f"tables.{name}.column_labels: give one label per set")
         for i, variable in enumerate(table.variables):
             _reference(variable, spec.variables, f"tables.{name}.variables[{i}]", "variable")
     for name, figure in spec.figures.items():
@@ -299,6 +377,39 @@ def _check_references(spec: StudySpec) -> None:
             _reference(endpoint, spec.endpoints, f"figures.{name}.endpoints[{i}]", "endpoint")
             if spec.endpoints[endpoint].set != figure.set:
                 raise SpecError(f"figures.{name}.endpoints[{i}]: endpoint {endpoint!r} is not in set {figure.set!r}")
+            if figure.grouping and figure.grouping not in spec.endpoints[endpoint].groups:
+                raise SpecError(f"figures.{name}.grouping: endpoint {endpoint!r} has no grouping "
+                                f"{figure.grouping!r}")
+
+
+def _binary(name: str, spec: StudySpec, where: str) -> None:
+    _reference(name, spec.variables, where, "variable")
+    if spec.variables[name].type != "binary":
+        raise SpecError(f"{where}: {name!r} must be a binary variable")
+
+
+def _check_sets(spec: StudySpec) -> None:
+    """Each set has what its rule needs; a subset's parent is declared before it."""
+    declared: set[str] = set()
+    for name, analysis_set in spec.analysis_sets.items():
+        where = f"analysis_sets.{name}"
+        _choice(analysis_set.rule, SET_RULES, f"{where}.rule")
+        if analysis_set.rule == "subset":
+            if not analysis_set.of or not analysis_set.where:
+                raise SpecError(f"{where}: a subset needs 'of' (a set declared above) and 'where' (a binary variable)")
+            if analysis_set.of not in declared:
+                raise SpecError(f"{where}.of: {analysis_set.of!r} is not a set declared above this one")
+            name, wanted = analysis_set.condition
+            if isinstance(wanted, str):
+                _reference(name, spec.variables, f"{where}.where", "variable")
+                if spec.variables[name].type != "categorical" or wanted not in spec.variables[name].levels:
+                    raise SpecError(f"{where}.where: {wanted!r} is not a level code of the categorical "
+                                    f"variable {name!r}")
+            else:
+                _binary(name, spec, f"{where}.where")
+        elif not analysis_set.regimen:
+            raise SpecError(f"{where}.regimen: the rule {analysis_set.rule!r} needs a regimen")
+        declared.add(name)
 
 
 def _check_weighting(scheme: str, truncate: tuple[float, ...], covariates: tuple[str, ...],

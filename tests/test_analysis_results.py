@@ -9,7 +9,7 @@ import pytest
 from reportgen.analysis.results import Result, ResultSet
 from reportgen.analysis.study import level_key, summarize_variable
 from reportgen.errors import RenderError
-from reportgen.spec import Variable
+from reportgen.spec import Conventions, Variable
 
 
 def test_store_refuses_nan_and_duplicates_and_names_unknown_keys():
@@ -29,7 +29,7 @@ def test_categorical_levels_share_labels_and_count_missing():
     variable = Variable("Histology", "histology", "categorical",
                         levels={"LBCL": "LBCL", "TFL": "Transformed", "TIND": "Transformed"})
     records = {r.key: r for r in summarize_variable(pd.Series(["LBCL", "TFL", "TIND", None]), "histology",
-                                                    variable, "s", "sas5")}
+                                                    variable, "s", Conventions())}
     assert records["s.histology.transformed"].value == 2
     assert records["s.histology.transformed"].n == 3
     assert records["s.histology.missing"].value == 1
@@ -37,7 +37,7 @@ def test_categorical_levels_share_labels_and_count_missing():
 
 def test_continuous_summary_uses_sas_quantiles():
     variable = Variable("Age", "age", "continuous")
-    records = {r.key: r for r in summarize_variable(pd.Series(range(1, 11)), "age", variable, "s", "sas5")}
+    records = {r.key: r for r in summarize_variable(pd.Series(range(1, 11)), "age", variable, "s", Conventions())}
     assert records["s.age.q1"].value == 3.0 and records["s.age.median"].value == 5.5
 
 

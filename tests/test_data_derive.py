@@ -72,8 +72,20 @@ def registry() -> Registry:
     return Registry(tables, Path("tiny"))
 
 
+def _tiny_spec():
+    """The example spec cut to what five patients can fill: no weighting, no empty subsets."""
+    example = load_spec(EXAMPLE)
+    sets = {name: example.analysis_sets[name] for name in ("tl_post", "tl_pre", "tl_post_early")}
+    endpoints = {name: dataclasses.replace(example.endpoints[name], groups={}) for name in ("pfs2", "os2", "dor2")}
+    return dataclasses.replace(example, comparisons={}, analysis_sets=sets, endpoints=endpoints, tables={},
+                               figures={})
+
+
 def test_sets_endpoints_and_flow(registry):
-    spec = dataclasses.replace(load_spec(EXAMPLE), comparisons={})  # too few patients to weight
+    with pytest.raises(Exception, match="dor2"):  # nobody responded to a first treatment
+        derive(registry, _tiny_spec())
+    spec = _tiny_spec()
+    spec = dataclasses.replace(spec, endpoints={k: v for k, v in spec.endpoints.items() if k != "dor2"})
     derived = derive(registry, spec)
     assert list(derived.sets["tl_post"]) == ["P1", "P2"]  # P4 is second line: out of the cohort
     assert list(derived.sets["tl_pre"]) == ["P5"]
@@ -81,6 +93,12 @@ def test_sets_endpoints_and_flow(registry):
         ("registry", 5), ("cohort", 4), ("progressed", 3), ("treated", 3)]
     assert derived.flow[1].exclusions[0].count == 1
     assert derived.flow[2].exclusions[0].count == 1  # P5 never progressed
+    steps = {step.key: step for step in derived.flow}
+    assert steps["tl_post"].parent == "treated" and steps["tl_post"].exclusions[0].count == 1  # P3: R-GEMOX
+    assert steps["tl_pre"].exclusions[0].count == 3
+    # P1 was treated 69 days after infusion (early failure), P2 273 days after.
+    assert list(derived.sets["tl_post_early"]) == ["P1"]
+    assert steps["tl_post_early"].parent == "tl_post" and steps["tl_post_early"].exclusions[0].count == 1
 
     pfs2 = derived.endpoints["pfs2"].data
     os2 = derived.endpoints["os2"].data
@@ -96,3 +114,43 @@ def test_sets_endpoints_and_flow(registry):
     assert bool(baseline.loc["P1", "early_failure"]) and not bool(baseline.loc["P2", "early_failure"])
     assert bool(baseline.loc["P2", "prior_asct"]) and baseline.loc["P2", "prior_lines"] == 1
     assert baseline.loc["P5", "prior_lines"] == 2
+
+
+def test_course_after_car_t(registry):
+    """Response, toxicity, CD19 windows and the regimen before CAR T, from dates by hand."""
+    tables = dict(registry.tables)
+    car_t = tables["car_t"].astype({"best_response": "object"})
+    car_t.loc[car_t["patient_id"] == "P1", ["best_response", "best_response_date"]] = ["PR", D("2021-01-31")]
+    car_t["best_response_date"] = pd.to_datetime(car_t["best_response_date"])
+    tables["car_t"] = car_t
+    tables["toxicities"] = _table("toxicities", [
+        dict(patient_id="P1", crs_grade=3, icans_grade=0, tocilizumab=True, icu_admission=False,
+             prolonged_cytopenia=False, infection_grade_3_5=False)] + [dict(patient_id=p) for p in
+                                                                        ("P2", "P3", "P4", "P5")])
+    tables["biopsies"] = _table("biopsies", [
+        dict(patient_id="P1", biopsy_date="2020-12-01", cd19_ihc="negative"),
+        dict(patient_id="P1", biopsy_date="2021-03-05", cd19_ihc="positive"),  # after infusion, before treatment
+        dict(patient_id="P5", biopsy_date="2020-05-01", cd19_ihc="positive"),  # before the prior TAFA-LEN
+    ])
+    lines = tables["treatment_lines"].astype({"best_response": "object"})
+    second = (lines["patient_id"] == "P2") & (lines["line_number"] == 2)
+    lines.loc[second, ["best_response", "best_response_date"]] = ["CR", D("2021-11-01")]
+    lines["best_response_date"] = pd.to_datetime(lines["best_response_date"])
+    tables["treatment_lines"] = lines
+    derived = derive(Registry(tables, registry.source), _tiny_spec())
+    baseline = derived.baseline
+    assert baseline.loc["P1", "car_t_time_to_response_months"] == pytest.approx(30 / 30.4375)
+    assert baseline.loc["P1", "car_t_responder"] is True and baseline.loc["P2", "car_t_responder"] is None
+    assert not bool(baseline.loc["P2", "car_t_evaluable"])
+    assert baseline.loc["P1", "crs_grade_3_4"] is True and baseline.loc["P1", "icans_any"] is False
+    assert baseline.loc["P1", "car_t_toxicity"] is True
+    assert baseline.loc["P2", "crs_any"] is None and not bool(baseline.loc["P2", "toxicity_evaluated"])
+    assert baseline.loc["P1", ["cd19_before_infusion", "cd19_after_infusion", "cd19_after_first_treatment"]
+                        ].tolist() == ["negative", "positive", "none"]
+    # P5: TAFA-LEN prior line 2020-06-01 to 2020-09-01 (92 days), infusion 2021-01-01 (122 days later).
+    assert baseline.loc["P5", "index_prior_duration_months"] == pytest.approx(92 / 30.4375)
+    assert baseline.loc["P5", "index_prior_washout_months"] == pytest.approx(122 / 30.4375)
+    assert baseline.loc["P5", "cd19_before_index"] == "positive" and baseline.loc["P5", "cd19_after_index"] == "none"
+    # DOR2 of P2: response 2021-11-01, progression 2022-01-01 (61 days); P1 did not respond.
+    dor2 = derived.endpoints["dor2"].data
+    assert list(dor2.index) == ["P2"] and dor2.loc["P2", "time"] == pytest.approx(61 / 30.4375)

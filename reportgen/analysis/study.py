@@ -5,8 +5,10 @@ computed over which population and under which key. Keys:
 - ``sets.<set>.n``; ``flow.<step>.n`` and ``flow.<step>.excluded``;
 - ``<set>.<variable>[.<level>]`` for Table 1 counts (n = the non-missing denominator),
   ``<set>.<variable>.missing``, and ``<set>.<variable>.<statistic>`` for continuous ones;
+- ``<set>.<variable>.<rate>`` and ``.<rate>.ci`` for a response rate (e.g. ``tl_pre_evaluable.car_t_response.borr``);
 - ``<endpoint>.n``, ``.events``, ``.median`` (with CI), ``.follow_up`` (reverse KM),
-  ``.at_risk.<t>`` at the figure's risk-table times.
+  ``.at_risk.<t>`` at the figure's risk-table times, ``.landmark.<t>``; the same under
+  ``<endpoint>.<group set>.`` for each group, and ``<endpoint>.<grouping>.p`` (log-rank).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import pandas as pd
 from reportgen import stats
 from reportgen.analysis.comparison import ComparisonResults, analyse_comparison
 from reportgen.analysis.results import Result, ResultSet, level_key
-from reportgen.data.derive import Derived, level_labels
-from reportgen.spec import StudySpec, Variable
+from reportgen.data.derive import Derived, TimeToEvent, level_labels
+from reportgen.spec import Conventions, StudySpec, Variable
 
 CONTINUOUS_STATISTICS = ("n", "missing", "mean", "sd", "median", "q1", "q3", "p1", "p99", "min", "max")
 
@@ -39,9 +41,11 @@ def _labelled_levels(variable: Variable) -> tuple[str, ...]:
 
 
 def summarize_variable(values: pd.Series, name: str, variable: Variable, population: str,
-                       quantile_definition: str) -> list[Result]:
-    """Result records for one Table 1 variable over one population."""
+                       conventions: Conventions) -> list[Result]:
+    """Result records for one table variable over one population (already narrowed to its
+    ``given`` patients)."""
     prefix = f"{population}.{name}"
+    quantile_definition = conventions.quantile_definition
     if variable.type == "continuous":
         described = stats.describe(values, quantile_definition=quantile_definition)
         return [
@@ -63,11 +67,36 @@ def summarize_variable(values: pd.Series, name: str, variable: Variable, populat
         for label, count in zip(counted.levels, counted.counts)
     ]
     records.append(Result(f"{prefix}.missing", counted.missing, "missing", population, n=int(values.size)))
+    if variable.rate.levels:
+        records += _rate_records(values, prefix, variable, population, counted.n, conventions.conf_level)
     return records
 
 
+def _rate_records(codes: pd.Series, prefix: str, variable: Variable, population: str, n: int,
+                  level: float) -> list[Result]:
+    """A response rate under a variable: its count (over non-missing) and its exact CI."""
+    key = f"{prefix}.{level_key(variable.rate.label)}"
+    x = int(codes.dropna().astype(str).isin(variable.rate.levels).sum())
+    ci = stats.proportion_ci(x, n, level=level)
+    method = f"{variable.rate.label} = {' + '.join(variable.rate.levels)} over non-missing"
+    return [
+        Result(key, x, "count", population, n=n, method=method, params={"label": variable.rate.label}),
+        Result(f"{key}.ci", ci.proportion, "proportion", population, n=n, lower=ci.lower, upper=ci.upper,
+               method=f"{method}; {ci.method} confidence interval", level=ci.level),
+    ]
+
+
+def variable_population(baseline: pd.DataFrame, variable: Variable, variables: dict[str, Variable]) -> pd.Series:
+    """The variable's values over the patients it is summarized on: all, or its ``given`` ones."""
+    values = baseline[variable.column]
+    if not variable.given:
+        return values
+    condition = baseline[variables[variable.given].column]
+    return values[condition.map(lambda flag: flag is not None and not pd.isna(flag) and bool(flag))]
+
+
 def _survival_records(key: str, population: str, km: stats.KaplanMeierResult, follow_up: stats.MedianEstimate,
-                      risk_times: tuple[float, ...]) -> list[Result]:
+                      risk_times: tuple[float, ...], landmarks: tuple[float, ...] = ()) -> list[Result]:
     method = km.method
     records = [
         Result(f"{key}.n", km.n, "n", population),
@@ -83,7 +112,45 @@ def _survival_records(key: str, population: str, km: stats.KaplanMeierResult, fo
                method="patients whose time is >= t", unit="months", params={"time": t})
         for t in risk_times
     ]
+    for t in landmarks:
+        estimate = km.survival_at(t)
+        records.append(Result(f"{key}.landmark.{t:g}", estimate.survival, "survival", population, n=km.n,
+                              lower=estimate.lower, upper=estimate.upper, method=method, unit="months",
+                              level=km.level, params={"time": t}))
     return records
+
+
+def _endpoint_records(endpoint: TimeToEvent, spec: StudySpec, derived: Derived, risk_times: tuple[float, ...]
+                      ) -> tuple[list[Result], dict[str, stats.KaplanMeierResult]]:
+    """An endpoint over its set and over each group of its groupings, with each grouping's log-rank P.
+
+    Keys: ``<e>.…`` for the set, ``<e>.<group set>.…`` for a group, ``<e>.<grouping>.p``.
+    """
+    conventions = spec.conventions
+    declared = spec.endpoints[endpoint.key]
+
+    def estimate(key: str, population: str, data: pd.DataFrame) -> tuple[list[Result], stats.KaplanMeierResult]:
+        km = stats.kaplan_meier(data["time"], data["event"], conf_type=conventions.km_conf_type,
+                                level=conventions.conf_level)
+        follow_up = stats.median_follow_up(data["time"], data["event"], conf_type=conventions.km_conf_type,
+                                           level=conventions.conf_level)
+        return _survival_records(key, population, km, follow_up, risk_times, declared.landmarks), km
+
+    records, km = estimate(endpoint.key, endpoint.set, endpoint.data)
+    curves = {endpoint.key: km}
+    for grouping, groups in declared.groups.items():
+        labels = pd.Series(None, index=endpoint.data.index, dtype="object")
+        for group in groups:
+            members = endpoint.data.index.intersection(derived.sets[group])
+            group_records, curves[f"{endpoint.key}.{group}"] = estimate(f"{endpoint.key}.{group}", group,
+                                                                       endpoint.data.loc[members])
+            records += group_records
+            labels[members] = group
+        grouped = endpoint.data[labels.notna()]
+        test = stats.logrank_test(grouped["time"], grouped["event"], labels[labels.notna()])
+        records.append(Result(f"{endpoint.key}.{grouping}.p", test.p, "P", endpoint.set, n=int(sum(test.n)),
+                              method=test.method, params={"groups": ", ".join(groups)}))
+    return records, curves
 
 
 def analyse(derived: Derived, spec: StudySpec) -> StudyResults:
@@ -103,14 +170,15 @@ def analyse(derived: Derived, spec: StudySpec) -> StudyResults:
 
     summarized: set[tuple[str, str]] = set()
     for table in spec.tables.values():
-        baseline = derived.set_baseline(table.set)
-        for name in table.variables:
-            if (table.set, name) in summarized:
-                continue
-            summarized.add((table.set, name))
-            variable = spec.variables[name]
-            records += summarize_variable(baseline[variable.column], name, variable, table.set,
-                                          conventions.quantile_definition)
+        for population in table.populations:
+            baseline = derived.set_baseline(population)
+            for name in table.variables:
+                if (population, name) in summarized:
+                    continue
+                summarized.add((population, name))
+                variable = spec.variables[name]
+                records += summarize_variable(variable_population(baseline, variable, spec.variables), name,
+                                              variable, population, conventions)
 
     risk_times: dict[str, tuple[float, ...]] = {}
     for figure in spec.figures.values():
@@ -118,12 +186,9 @@ def analyse(derived: Derived, spec: StudySpec) -> StudyResults:
             risk_times[endpoint] = tuple(sorted(set(risk_times.get(endpoint, ())) | set(figure.risk_times)))
     curves = {}
     for name, endpoint in derived.endpoints.items():
-        km = stats.kaplan_meier(endpoint.data["time"], endpoint.data["event"],
-                                conf_type=conventions.km_conf_type, level=conventions.conf_level)
-        follow_up = stats.median_follow_up(endpoint.data["time"], endpoint.data["event"],
-                                           conf_type=conventions.km_conf_type, level=conventions.conf_level)
-        curves[name] = km
-        records += _survival_records(name, endpoint.set, km, follow_up, risk_times.get(name, ()))
+        endpoint_records, endpoint_curves = _endpoint_records(endpoint, spec, derived, risk_times.get(name, ()))
+        records += endpoint_records
+        curves.update(endpoint_curves)
     comparisons = {}
     for key, comparison in spec.comparisons.items():
         comparison_records, comparisons[key] = analyse_comparison(key, comparison, derived.comparisons[key], spec)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from reportgen.data.course import RESPONDER_CODES, car_t_outcome, cd19_status, regimen_before_car_t, toxicity
 from reportgen.data.load import Registry
 from reportgen.errors import AnalysisError
 from reportgen.spec import AnalysisSet, ComparisonSpec, Conventions, StudySpec, Variable
@@ -123,7 +124,8 @@ def _first_treatment(registry: Registry, first_progression: pd.Series) -> pd.Dat
                                                        left_on="patient_id", right_index=True)
     post = post[post["start_date"] >= post["first_progression"]]
     post = post.sort_values(["patient_id", "start_date", "line_number"])
-    return post.groupby("patient_id").first()[["regimen", "start_date", "line_number", "best_response"]]
+    return post.groupby("patient_id").first()[["regimen", "start_date", "line_number", "best_response",
+                                                "best_response_date"]]
 
 
 def derive_baseline(registry: Registry, conventions: Conventions) -> pd.DataFrame:
@@ -166,13 +168,30 @@ def derive_baseline(registry: Registry, conventions: Conventions) -> pd.DataFram
     frame["first_treatment_regimen"] = first_treatment["regimen"].reindex(frame.index)
     frame["first_treatment_start"] = first_treatment["start_date"].reindex(frame.index)
     frame["first_treatment_response"] = first_treatment["best_response"].reindex(frame.index)
+    frame["first_treatment_response_date"] = first_treatment["best_response_date"].reindex(frame.index)
     frame["infusion_to_first_treatment_months"] = _months(car["infusion_date"], frame["first_treatment_start"],
                                                           conventions)
     frame["early_failure"] = frame["infusion_to_first_treatment_months"] <= conventions.early_failure_months
     return frame
 
 
-def _set_members(baseline: pd.DataFrame, registry: Registry, rule: AnalysisSet) -> pd.Index:
+def values_meet(baseline: pd.DataFrame, rule: AnalysisSet, spec: StudySpec) -> pd.Index:
+    """The patients of ``baseline`` who meet a subset's condition (missing never does)."""
+    name, wanted = rule.condition
+
+    def meets(value: object) -> bool:
+        if value is None or pd.isna(value):
+            return False
+        return str(value) == wanted if isinstance(wanted, str) else bool(value) == wanted
+
+    values = baseline[spec.variables[name].column]
+    return values.index[values.map(meets).astype(bool)]
+
+
+def _set_members(baseline: pd.DataFrame, registry: Registry, rule: AnalysisSet, spec: StudySpec,
+                 sets: dict[str, pd.Index]) -> pd.Index:
+    if rule.rule == "subset":
+        return values_meet(baseline.loc[sets[rule.of]], rule, spec)
     if rule.rule == "first_treatment_after_progression":
         return baseline.index[baseline["first_treatment_regimen"] == rule.regimen]
     lines = registry["treatment_lines"]
@@ -182,28 +201,57 @@ def _set_members(baseline: pd.DataFrame, registry: Registry, rule: AnalysisSet) 
     return baseline.index[baseline.index.isin(treated)]
 
 
-def _post_treatment_endpoints(registry: Registry, baseline: pd.DataFrame, conventions: Conventions) -> pd.DataFrame:
-    """PFS2 and OS2 for every patient with a first treatment for progression."""
-    treated = baseline[baseline["first_treatment_start"].notna()]
-    origin = treated["first_treatment_start"]
-    follow_up = registry["follow_up"].set_index("patient_id").reindex(treated.index)
-    progressions = registry["progressions"].merge(origin.rename("origin"), left_on="patient_id", right_index=True)
-    next_progression = (progressions[progressions["progression_date"] > progressions["origin"]]
-                        .groupby("patient_id")["progression_date"].min().reindex(treated.index))
-    death = follow_up["death_date"]
-    last_contact = follow_up["last_contact_date"]
-    pfs_end = pd.concat([next_progression, death], axis=1).min(axis=1)
-    pfs_event = pfs_end.notna()
-    pfs_end = pfs_end.fillna(last_contact)
-    os_event = death.notna()
-    os_end = death.fillna(last_contact)
-    return pd.DataFrame({
-        "pfs2_time": _months(origin, pfs_end, conventions),
-        "pfs2_event": pfs_event,
-        "os2_time": _months(origin, os_end, conventions),
-        "os2_event": os_event,
-        "death_cause": follow_up["death_cause"],
-    })
+def _set_step(name: str, rule: AnalysisSet, members: pd.Index, flow: list[FlowStep], spec: StudySpec) -> FlowStep:
+    """The flowchart box of an analysis set, with the patients of its parent box left out."""
+    if rule.rule == "subset":
+        parent = rule.of
+        variable, wanted = rule.condition
+        label = spec.variables[variable].label
+        if isinstance(wanted, str):
+            reason = f"{label}: not {spec.variables[variable].levels[wanted]}"
+        else:
+            reason = f"{label}: {'no' if wanted else 'yes'} or unknown"
+    elif rule.rule == "first_treatment_after_progression":
+        parent, reason = "treated", f"first treatment other than {rule.regimen}"
+    else:
+        parent, reason = "cohort", f"{rule.regimen} not given before the infusion"
+    parent_n = next(step.n for step in flow if step.key == parent)
+    return FlowStep(name, rule.label, len(members), parent=parent,
+                    exclusions=(Exclusion(reason, parent_n - len(members)),))
+
+
+def _next_progression(registry: Registry, origin: pd.Series) -> pd.Series:
+    """Each patient's first progression strictly after ``origin`` (NaT when none)."""
+    progressions = registry["progressions"].merge(origin.dropna().rename("origin"), left_on="patient_id",
+                                                   right_index=True)
+    after = progressions[progressions["progression_date"] > progressions["origin"]]
+    return after.groupby("patient_id")["progression_date"].min().reindex(origin.index)
+
+
+def _endpoints(registry: Registry, baseline: pd.DataFrame, conventions: Conventions) -> pd.DataFrame:
+    """Time (months) and event of every endpoint kind, per patient (NaN where it has no origin).
+
+    - ``pfs``/``os``: from the infusion; ``pfs2``/``os2``: from the first treatment for
+      progression; PFS ends at the next progression or death, OS at death, both
+      censored at the last contact.
+    - ``dor2``: from the first treatment's best response (CR or PR) to the end of PFS2.
+    """
+    follow_up = registry["follow_up"].set_index("patient_id").reindex(baseline.index)
+    death, last_contact = follow_up["death_date"], follow_up["last_contact_date"]
+    columns = {}
+    for kind, origin in (("", baseline["infusion_date"]), ("2", baseline["first_treatment_start"])):
+        pfs_end = pd.concat([_next_progression(registry, origin), death], axis=1).min(axis=1)
+        has_origin = origin.notna()
+        columns[f"pfs{kind}_time"] = _months(origin, pfs_end.fillna(last_contact), conventions)
+        columns[f"pfs{kind}_event"] = pfs_end.notna().where(has_origin)
+        columns[f"os{kind}_time"] = _months(origin, death.fillna(last_contact), conventions)
+        columns[f"os{kind}_event"] = death.notna().where(has_origin)
+        if kind == "2":
+            responded = baseline["first_treatment_response"].isin(RESPONDER_CODES)
+            response_date = baseline["first_treatment_response_date"].where(responded)
+            columns["dor2_time"] = _months(response_date, pfs_end.fillna(last_contact), conventions)
+            columns["dor2_event"] = pfs_end.notna().where(response_date.notna())
+    return pd.DataFrame(columns, index=baseline.index)
 
 
 def level_labels(codes: pd.Series, variable: Variable) -> pd.Series:
@@ -300,25 +348,35 @@ def derive(registry: Registry, spec: StudySpec) -> Derived:
                          exclusions=(Exclusion("no treatment recorded for the progression",
                                                int((progressed & ~treated).sum())),)))
 
-    sets = {}
+    baseline = baseline.join([_endpoints(registry, baseline, conventions),
+                              car_t_outcome(registry, baseline, conventions),
+                              toxicity(registry, baseline.index), cd19_status(registry, baseline)])
+    regimens_before = {rule.regimen for rule in spec.analysis_sets.values() if rule.rule == "treated_before_car_t"}
+    if len(regimens_before) > 1:
+        raise AnalysisError("only one regimen can be followed before CAR T (analysis sets with the rule "
+                            f"treated_before_car_t name {', '.join(sorted(regimens_before))})")
+    for regimen in regimens_before:
+        baseline = baseline.join(regimen_before_car_t(registry, baseline, regimen, conventions))
+
+    sets: dict[str, pd.Index] = {}
     for name, rule in spec.analysis_sets.items():
-        members = _set_members(baseline, registry, rule)
+        members = _set_members(baseline, registry, rule, spec, sets)
         if len(members) == 0:
             raise AnalysisError(f"analysis set {name!r} ({rule.label}) has no patients in the registry export")
         sets[name] = members
-        parent = "treated" if rule.rule == "first_treatment_after_progression" else "cohort"
-        flow.append(FlowStep(name, rule.label, len(members), parent=parent))
-
-    outcomes = _post_treatment_endpoints(registry, baseline, conventions)
-    baseline = baseline.join(outcomes)
+        flow.append(_set_step(name, rule, members, flow, spec))
     endpoints = {}
     for name, endpoint in spec.endpoints.items():
         members = sets[endpoint.set]
         data = baseline.loc[members, [f"{endpoint.kind}_time", f"{endpoint.kind}_event"]]
         data.columns = ["time", "event"]
+        if endpoint.kind == "dor2":  # duration of response: responders only
+            data = data[data["time"].notna()]
         if data["time"].isna().any():
             missing = ", ".join(data.index[data["time"].isna()][:5])
             raise AnalysisError(f"endpoint {name!r}: no origin date for patient(s) {missing}")
+        if data.empty:
+            raise AnalysisError(f"endpoint {name!r}: no patient of set {endpoint.set!r} has this endpoint")
         endpoints[name] = TimeToEvent(name, endpoint.label, endpoint.set, data.astype({"event": bool}))
     comparisons = {key: derive_comparison(key, comparison, baseline, spec)
                    for key, comparison in spec.comparisons.items()}

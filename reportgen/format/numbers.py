@@ -54,6 +54,11 @@ def fmt_proportion(value: float | None, style: HouseStyle) -> str:
     return fmt_number(100.0 * value, style.percent_decimals, style) + "%"
 
 
+def fmt_proportion_interval(lower: float | None, upper: float | None, style: HouseStyle) -> str:
+    """A proportion's confidence limits as percentages: '16.7%-76.6%'."""
+    return fmt_interval(fmt_proportion(lower, style), fmt_proportion(upper, style), style)
+
+
 def fmt_p_value(p: float | None, style: HouseStyle) -> str:
     """A P value in journal style: no leading zero, 4 decimals below .05, else 2, trailing zeros dropped.
 

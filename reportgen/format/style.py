@@ -30,6 +30,8 @@ class HouseStyle:
     not_reached_text: str = "not reached"
     missing_label: str = "Missing"
     group_header: str = "N = {n}"
+    subgroup_header: str = "n = {n}"
+    subset_header: str = "n = {n}/{total}"
     ratio_decimals: int = 2
     smd_decimals: int = 2
     weight_decimals: int = 2

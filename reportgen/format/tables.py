@@ -1,22 +1,23 @@
 """Summary tables in the house style, built from the results store's records.
 
-A Table 1 has a label column and, per population, a count column and a percent
-column; continuous summaries and single statistics span both. Levels are shown
-when observed; a Missing row (count only) when there are missing values.
+A characteristics table has a label column and, per population, a count column and
+a percent column; continuous summaries, single statistics and CIs span both. Levels
+are shown when observed; a Missing row (count only) when there are missing values.
 """
 
 from __future__ import annotations
 
 from reportgen.analysis.results import ResultSet
 from reportgen.analysis.results import level_key
-from reportgen.format.numbers import fmt_number, fmt_percent
+from reportgen.format.numbers import fmt_number, fmt_percent, fmt_proportion_interval
 from reportgen.format.style import HouseStyle
 from reportgen.format.table_model import Cell, Table, TableRow
-from reportgen.spec import TableSpec, Variable
+from reportgen.spec import AnalysisSet, TableSpec, Variable
 
 #: How each continuous statistic row is labelled and which results it shows.
 STATISTIC_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "median_range": ("Median (min; max)", ("median", "min", "max")),
+    "median_quartiles": ("Median (Q1; Q3)", ("median", "q1", "q3")),
     "n": ("N", ("n",)),
     "missing": ("Missing", ("missing",)),
     "mean_sd": ("Mean (SD)", ("mean", "sd")),
@@ -43,7 +44,7 @@ def fmt_continuous(results: ResultSet, prefix: str, statistic: str, variable: Va
     _, parts = STATISTIC_ROWS[statistic]
     texts = [fmt_number(results[f"{prefix}.{part}"].value, _decimals(part, variable.decimals), style)
              for part in parts]
-    if statistic == "median_range":
+    if statistic in ("median_range", "median_quartiles"):
         return f"{texts[0]} ({texts[1]}{style.range_separator}{texts[2]})"
     if statistic == "mean_sd":
         return f"{texts[0]} ({texts[1]})"
@@ -54,49 +55,103 @@ def _count_cells(count: int, denominator: int, style: HouseStyle) -> tuple[Cell,
     return Cell(str(count), "count"), Cell(f"({fmt_percent(count, denominator, style)})", "percent")
 
 
-def _missing_row(results: ResultSet, prefix: str, style: HouseStyle) -> list[TableRow]:
-    missing = results[f"{prefix}.missing"].value
-    if not missing:
+def _row(label: Cell, cells: list[Cell], role: str) -> TableRow:
+    return TableRow((label, *cells), role=role)
+
+
+def _blank(populations: tuple[str, ...]) -> list[Cell]:
+    return [cell for _ in populations for cell in (Cell("", "count"), Cell("", "percent"))]
+
+
+def _missing_row(results: ResultSet, populations: tuple[str, ...], name: str, style: HouseStyle) -> list[TableRow]:
+    """Missing counts (no percentage), only when some population has any."""
+    counts = [int(results[f"{population}.{name}.missing"].value) for population in populations]
+    if not any(counts):
         return []
-    return [TableRow((Cell(style.missing_label, "level"), Cell(str(missing), "count"), Cell("", "percent")),
-                     role="level")]
+    cells = [cell for count in counts for cell in (Cell(str(count), "count"), Cell("", "percent"))]
+    return [_row(Cell(style.missing_label, "level"), cells, "level")]
 
 
-def variable_rows(results: ResultSet, population: str, name: str, variable: Variable,
+def _count_row(label: Cell, results: ResultSet, keys: list[str], style: HouseStyle, role: str) -> TableRow:
+    cells = []
+    for key in keys:
+        record = results[key]
+        cells += _count_cells(int(record.value), int(record.n or 0), style)
+    return _row(label, cells, role)
+
+
+def _rate_rows(results: ResultSet, populations: tuple[str, ...], name: str, variable: Variable,
+               style: HouseStyle) -> list[TableRow]:
+    """The response rate block: its label, its count with percentage, and its exact CI."""
+    rate = variable.rate
+    keys = [f"{population}.{name}.{level_key(rate.label)}" for population in populations]
+    level = fmt_number(100 * (results[f"{keys[0]}.ci"].level or 0.95), 0, style)
+    intervals = [Cell(f"({fmt_proportion_interval(results[f'{key}.ci'].lower, results[f'{key}.ci'].upper, style)})",
+                      "statistic", span=2) for key in keys]
+    return [
+        _row(Cell(rate.label, "label", mark=rate.mark), _blank(populations), "variable"),
+        _count_row(Cell(rate.label, "level"), results, keys, style, "level"),
+        _row(Cell(f"{level}% confidence interval", "level"), intervals, "level"),
+    ]
+
+
+def variable_rows(results: ResultSet, populations: tuple[str, ...], name: str, variable: Variable,
                   style: HouseStyle) -> list[TableRow]:
-    """The rows of one variable for one population."""
-    prefix = f"{population}.{name}"
+    """The rows of one variable, with a count and a percent column per population.
+
+    A level is shown when some population has it (a zero elsewhere prints 0 (0.0%)).
+    """
     label = Cell(variable.label, "label", mark=variable.mark)
     if variable.type == "continuous":
-        rows = [TableRow((label, Cell("", "statistic", span=2)), role="variable")]
+        rows = [_row(label, [Cell("", "statistic", span=2) for _ in populations], "variable")]
         for statistic in variable.statistics:
-            text = fmt_continuous(results, prefix, statistic, variable, style)
-            rows.append(TableRow((Cell(STATISTIC_ROWS[statistic][0], "level"), Cell(text, "statistic", span=2)),
-                                 role="level"))
+            cells = [Cell(fmt_continuous(results, f"{population}.{name}", statistic, variable, style), "statistic",
+                          span=2) for population in populations]
+            rows.append(_row(Cell(STATISTIC_ROWS[statistic][0], "level"), cells, "level"))
         return rows
     if variable.type == "binary":
-        record = results[prefix]
-        return [TableRow((label, *_count_cells(int(record.value), int(record.n), style)), role="single"),
-                *_missing_row(results, prefix, style)]
-    rows = [TableRow((label, Cell("", "count"), Cell("", "percent")), role="variable")]
+        keys = [f"{population}.{name}" for population in populations]
+        return [_count_row(label, results, keys, style, "single"),
+                *_missing_row(results, populations, name, style)]
+    rows = [_row(label, _blank(populations), "variable")]
     for level in dict.fromkeys(variable.levels.values()):
-        record = results[f"{prefix}.{level_key(level)}"]
-        if record.value:
-            rows.append(TableRow((Cell(level, "level"), *_count_cells(int(record.value), int(record.n), style)),
-                                 role="level"))
-    return rows + _missing_row(results, prefix, style)
+        keys = [f"{population}.{name}.{level_key(level)}" for population in populations]
+        if any(results[key].value for key in keys):
+            rows.append(_count_row(Cell(level, "level"), results, keys, style, "level"))
+    rows += _missing_row(results, populations, name, style)
+    if variable.rate.levels:
+        rows += _rate_rows(results, populations, name, variable, style)
+    return rows
+
+
+def _size_header(population: str, sets: dict[str, AnalysisSet], columns: tuple[str, ...], results: ResultSet,
+                 style: HouseStyle) -> str:
+    """'N = 52' for a set; 'n = 42' for a subset shown beside its parent; 'n = 11/15' for one shown alone."""
+    n = results[f"sets.{population}.n"].value
+    parent = sets[population].of
+    if not parent:
+        return style.group_header.format(n=n)
+    if parent in columns:
+        return style.subgroup_header.format(n=n)
+    return style.subset_header.format(n=n, total=results[f"sets.{parent}.n"].value)
 
 
 def characteristics_table(key: str, table: TableSpec, variables: dict[str, Variable], results: ResultSet,
-                          set_label: str, style: HouseStyle) -> Table:
-    """A one-population Table 1: header with the population and its N, then every variable."""
-    n = results[f"sets.{table.set}.n"].value
+                          sets: dict[str, AnalysisSet], style: HouseStyle) -> Table:
+    """A characteristics table: per population a header (its label and size), then every variable."""
+    populations = table.populations
+    labels = table.column_labels or ((table.column_label,) if table.column_label else ())
+    labels = labels or tuple(sets[population].label for population in populations)
     header = (
-        TableRow((Cell("", "header"), Cell(table.column_label or set_label, "header", span=2)), role="header"),
-        TableRow((Cell("", "header"), Cell(style.group_header.format(n=n), "header", span=2)), role="header"),
+        TableRow((Cell("", "header"), *(Cell(label, "header", span=2) for label in labels)), role="header"),
+        TableRow((Cell("", "header"), *(Cell(_size_header(population, sets, populations, results, style), "header",
+                                             span=2) for population in populations)), role="header"),
     )
     body: list[TableRow] = []
     for name in table.variables:
-        body += variable_rows(results, table.set, name, variables[name], style)
+        body += variable_rows(results, populations, name, variables[name], style)
+    label_width = 0.62 if len(populations) == 1 else 0.34
+    pair = (1 - label_width) / len(populations)
+    widths = (label_width, *(width for _ in populations for width in (pair * 0.42, pair * 0.58)))
     return Table(key=key, title=table.title, header=header, body=tuple(body), notes=table.notes,
-                 column_widths=(0.62, 0.16, 0.22))
+                 column_widths=widths)

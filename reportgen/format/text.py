@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from reportgen.analysis.results import Result, ResultSet
 from reportgen.errors import RenderError
-from reportgen.format.numbers import fmt_interval, fmt_number, fmt_percent, fmt_proportion, fmt_p_value
+from reportgen.format.numbers import (fmt_interval, fmt_number, fmt_p_value, fmt_percent, fmt_proportion,
+                                      fmt_proportion_interval)
 from reportgen.format.style import HouseStyle
 
 NBSP = "\u00a0"
@@ -69,8 +70,7 @@ class TextFormatter:
     def rate_interval(self, key: str) -> str:
         """A proportion record's CI as percentages: '9.8%-36.2%'."""
         record = self.results[key]
-        return fmt_interval(fmt_proportion(record.lower, self.style), fmt_proportion(record.upper, self.style),
-                            self.style)
+        return fmt_proportion_interval(record.lower, record.upper, self.style)
 
     def rate_ci(self, key: str) -> str:
         """'20.6% (95% CI, 9.8%-36.2%)'."""
