@@ -79,6 +79,7 @@ class AnalysisSet:
     of: str = ""
     where: str = ""
     short_label: str = ""
+    in_flowchart: bool = True  # drawn in the study flowchart (Figure 1)
 
     @property
     def condition(self) -> tuple[str, bool | str]:
@@ -125,6 +126,8 @@ class Variable:
     ``given`` names a binary variable: this one is then summarized only among the
     patients for whom that one is true (the "If yes, cause of death" block), so its
     percentages are over them. ``rate`` adds a response rate under the levels.
+    ``missing_level`` (e.g. "Not assessed") counts missing values as a level, in every
+    denominator (intention to treat), instead of apart.
     """
 
     label: str
@@ -136,6 +139,13 @@ class Variable:
     mark: str = ""
     given: str = ""
     rate: RateSpec = RateSpec()
+    missing_level: str = ""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The distinct level labels in declared order (codes may share a label), then the
+        ``missing_level`` label when missing values are shown as a level of their own."""
+        return tuple(dict.fromkeys((*self.levels.values(), *((self.missing_level,) if self.missing_level else ()))))
 
 
 @dataclass(frozen=True)
@@ -240,7 +250,7 @@ class StudySpec:
     documents: dict[str, DocumentSpec]
     authors: tuple[Author, ...] = ()
     affiliations: tuple[str, ...] = ()
-    references: tuple[str, ...] = ()
+    references: dict[str, str] = field(default_factory=dict)
     comparisons: dict[str, ComparisonSpec] = field(default_factory=dict)
     regimen_classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     conventions: Conventions = Conventions()

@@ -73,3 +73,31 @@ TABLE3_ROWS = [
 ]
 #: Missing counts in Table 3's order: LDH 1, stage 2, aaIPI 3, leukapheresis status 1.
 TABLE3_MISSING = [1, 2, 3, 1]
+
+#: Table 2: deaths and causes, overall then early (≤ 6 months) and late failures.
+TABLE2_ROWS = [
+    ("No", ("17", "(32.7%)", "8", "(19.0%)", "9", "(90.0%)")),
+    ("Yes", ("35", "(67.3%)", "34", "(81.0%)", "1", "(10.0%)")),
+    ("Progression", ("32", "(91.4%)", "31", "(91.2%)", "1", "(100.0%)")),
+    ("Concurrent illness", ("2", "(5.7%)", "2", "(5.9%)", "0", "(0.0%)")),
+    ("Late toxicity", ("1", "(2.9%)", "1", "(2.9%)", "0", "(0.0%)")),
+]
+TABLE2_MISSING: list[int] = []
+
+#: Table 4: best response after CAR T in the 11 evaluable TL-pre patients, bORR and time to response.
+TABLE4_ROWS = [
+    ("Complete response", ("4", "(36.4%)")),
+    ("Partial response", ("1", "(9.1%)")),
+    ("Stable disease", ("1", "(9.1%)")),
+    ("Progressive disease", ("4", "(36.4%)")),
+    ("Not evaluated", ("1", "(9.1%)")),
+    ("bORR", ("5", "(45.5%)")),
+    ("95% confidence interval", ("(16.7%-76.6%)",)),
+    ("N", ("5",)),
+    ("Mean (SD)", ("0.97 (0.055)",)),
+    ("Median", ("0.99",)),
+    ("Q1; Q3", ("1.0; 1.0",)),
+    ("P1; P99", ("0.9; 1.0",)),
+]
+#: Table 4's only "Missing" row is the time to response's, 0 (a statistic row, always shown).
+TABLE4_MISSING = [0]

@@ -12,7 +12,8 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from reference_tables import TABLE1_MISSING, TABLE1_ROWS, TABLE3_MISSING, TABLE3_ROWS
+from reference_tables import (TABLE1_MISSING, TABLE1_ROWS, TABLE2_MISSING, TABLE2_ROWS, TABLE3_MISSING,
+                              TABLE3_ROWS, TABLE4_MISSING, TABLE4_ROWS)
 from reportgen.build import build
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tafa-len"
@@ -65,8 +66,11 @@ def _expected_rows_in_order(actual, expected):
 
 
 @pytest.mark.parametrize("index, expected, missing", [(0, TABLE1_ROWS, TABLE1_MISSING),
-                                                      (1, TABLE3_ROWS, TABLE3_MISSING)])
+                                                      (1, TABLE2_ROWS, TABLE2_MISSING),
+                                                      (2, TABLE3_ROWS, TABLE3_MISSING),
+                                                      (3, TABLE4_ROWS, TABLE4_MISSING)])
 def test_docx_tables_carry_the_published_counts(docx_tables, index, expected, missing):
+    """Tables 1-4 of the manuscript, in order, carry every published count and percentage."""
     body = _body_rows(docx_tables[index])
     _expected_rows_in_order(body, expected)
     assert [int(cells[0]) for label, cells in body if label == "Missing"] == missing
@@ -74,7 +78,9 @@ def test_docx_tables_carry_the_published_counts(docx_tables, index, expected, mi
 
 def test_docx_table_headers(docx_tables):
     assert docx_tables[0][1][-1] == "N = 52"
-    assert docx_tables[1][1][-1] == "N = 15"
+    assert docx_tables[1][1][1:] == ("N = 52", "n = 42", "n = 10")
+    assert docx_tables[2][1][-1] == "N = 15"
+    assert docx_tables[3][1][-1] == "n = 11/15"
 
 
 def _squash(text: str) -> str:
@@ -128,6 +134,30 @@ def test_supplement_carries_every_comparison_table_and_figure(outputs, supplemen
 
 
 def test_manuscript_cites_the_supplement_and_places_the_weighted_figures(pdf_text):
-    assert "Supplemental Table 1)" in pdf_text
+    assert re.search(r"Supplemental Table \d+\)", pdf_text) and re.search(r"Supplemental Figure \d+", pdf_text)
     assert _squash("Weighted survival, TAFA-LEN vs other treatments") in _squash(pdf_text)
     assert "according to IPW" in pdf_text
+
+
+def test_a_sample_of_the_text_matches_results_json(outputs, pdf_text):
+    """Numbers of the text, recomputed from results.json by hand, appear where the text says them."""
+    results = {r["key"]: r for r in json.loads((outputs / "results.json").read_text())["results"]}
+    text = _squash(pdf_text)
+
+    def value(key):
+        return results[key]["value"]
+
+    borr = results["tl_pre_evaluable.car_t_response.borr"]
+    assert f"{100 * borr['value'] / borr['n']:.1f}%" == "45.5%"
+    assert _squash("the best overall response rate after CAR T-cell infusion was 45.5%") in text
+    ci = results["tl_pre_evaluable.car_t_response.borr.ci"]
+    assert _squash(f"({100 * ci['lower']:.1f}%-{100 * ci['upper']:.1f}%)") in text
+    assert _squash(f"TAFA-LEN was the first treatment for {value('sets.tl_post.n')} (the TL-post-CAR-T set)") in text
+    assert _squash(f"The registry holds {value('flow.registry.n')} patients") in text
+    deaths = results["tl_post.death_cause.progression"]
+    assert _squash(f"{deaths['value']} ({100 * deaths['value'] / deaths['n']:.1f}%) died of progression") in text
+    late, early = value("pfs2.tl_post_late.median"), value("pfs2.tl_post_early.median")
+    assert _squash(f"median PFS2 {late:.1f}") in text and _squash(f"vs {early:.1f}") in text
+    p = value("pfs2.timing.p")
+    assert 0.0001 <= p < 0.05
+    assert _squash(f"months (P = {f'{p:.4f}'.rstrip('0').lstrip('0')}) and median OS2") in text

@@ -35,11 +35,6 @@ class StudyResults:
     comparisons: dict[str, ComparisonResults] = field(default_factory=dict)
 
 
-def _labelled_levels(variable: Variable) -> tuple[str, ...]:
-    """The distinct level labels in declared order (several codes may share one label)."""
-    return tuple(dict.fromkeys(variable.levels.values()))
-
-
 def summarize_variable(values: pd.Series, name: str, variable: Variable, population: str,
                        conventions: Conventions) -> list[Result]:
     """Result records for one table variable over one population (already narrowed to its
@@ -60,7 +55,7 @@ def summarize_variable(values: pd.Series, name: str, variable: Variable, populat
             Result(prefix, counted.counts[0], "count", population, n=counted.n, method="count over non-missing"),
             Result(f"{prefix}.missing", counted.missing, "missing", population, n=int(values.size)),
         ]
-    counted = stats.frequency(level_labels(values, variable), _labelled_levels(variable))
+    counted = stats.frequency(level_labels(values, variable), variable.labels)
     records = [
         Result(f"{prefix}.{level_key(label)}", count, "count", population, n=counted.n,
                method="count over non-missing", params={"label": label})
@@ -76,7 +71,7 @@ def _rate_records(codes: pd.Series, prefix: str, variable: Variable, population:
                   level: float) -> list[Result]:
     """A response rate under a variable: its count (over non-missing) and its exact CI."""
     key = f"{prefix}.{level_key(variable.rate.label)}"
-    x = int(codes.dropna().astype(str).isin(variable.rate.levels).sum())
+    x = int(codes.dropna().astype(str).isin(variable.rate.levels).sum())  # n counts a missing_level too
     ci = stats.proportion_ci(x, n, level=level)
     method = f"{variable.rate.label} = {' + '.join(variable.rate.levels)} over non-missing"
     return [
@@ -153,10 +148,21 @@ def _endpoint_records(endpoint: TimeToEvent, spec: StudySpec, derived: Derived, 
     return records, curves
 
 
+def _settings_records(spec: StudySpec) -> list[Result]:
+    """The settings the Methods text states, as records, so that the text prints them by key too."""
+    conventions = spec.conventions
+    settings = {"conf_level": conventions.conf_level, "conf_level_percent": 100 * conventions.conf_level,
+                "significance_percent": 100 * (1 - conventions.conf_level),
+                "days_per_month": conventions.days_per_month,
+                "days_per_year": conventions.days_per_year, "early_failure_months": conventions.early_failure_months,
+                "min_car_t_line": spec.cohort.min_car_t_line}
+    return [Result(f"settings.{name}", value, "setting", method="study spec") for name, value in settings.items()]
+
+
 def analyse(derived: Derived, spec: StudySpec) -> StudyResults:
     """Compute every number the study's documents ask for."""
     conventions = spec.conventions
-    records: list[Result] = []
+    records = _settings_records(spec)
     for name, members in derived.sets.items():
         records.append(Result(f"sets.{name}.n", len(members), "n", name, method="patients in the analysis set"))
     comparison_flows = [step for comparison in derived.comparisons.values() for step in comparison.flow]

@@ -255,8 +255,10 @@ def _endpoints(registry: Registry, baseline: pd.DataFrame, conventions: Conventi
 
 
 def level_labels(codes: pd.Series, variable: Variable) -> pd.Series:
-    """A categorical variable's registry codes as its declared labels (missing stays None)."""
-    return codes.map(lambda code: None if code is None or pd.isna(code) else variable.levels.get(str(code), code))
+    """A categorical variable's registry codes as its declared labels (missing stays None, or
+    becomes the variable's ``missing_level``)."""
+    missing = variable.missing_level or None
+    return codes.map(lambda code: missing if code is None or pd.isna(code) else variable.levels.get(str(code), code))
 
 
 def variable_values(baseline: pd.DataFrame, variable: Variable) -> pd.Series:
@@ -265,7 +267,7 @@ def variable_values(baseline: pd.DataFrame, variable: Variable) -> pd.Series:
     values = baseline[variable.column]
     if variable.type != "categorical":
         return values
-    labels = list(dict.fromkeys(variable.levels.values()))
+    labels = list(variable.labels)
     return pd.Series(pd.Categorical(level_labels(values, variable), categories=labels), index=values.index)
 
 

@@ -1,12 +1,25 @@
-"""The title page: title, authors with affiliation numbers, affiliations, data notice."""
+"""Front and back matter from the spec: the title page, the key points, the reference list."""
 
 from __future__ import annotations
 
-from reportgen.document.model import Block, Paragraph, Run
+from reportgen.document.model import Block, BulletList, Paragraph, Run
 from reportgen.spec import StudySpec
 
 SYNTHETIC_NOTICE = ("This draft was generated from a synthetic registry: its data describe no real patient, "
                     "and its numbers must not be cited.")
+
+
+def reference_list(spec: StudySpec) -> tuple[Block, ...]:
+    """The numbered references, in the spec's order (the order ``cite()`` numbers them)."""
+    return tuple(Paragraph((Run(f"{number}. {text}"),), role="reference")
+                 for number, text in enumerate(spec.references.values(), start=1))
+
+
+def key_points(spec: StudySpec) -> tuple[Block, ...]:
+    """The key points as a bullet list (authors' text from the spec)."""
+    if not spec.study.key_points:
+        return ()
+    return (BulletList(tuple((Run(point),) for point in spec.study.key_points)),)
 
 
 def title_page(spec: StudySpec) -> tuple[Block, ...]:

@@ -53,7 +53,7 @@ def balance_table(key: str, comparison: ComparisonSpec, variables: dict[str, Var
     body: list[TableRow] = []
     for name in comparison.covariates:
         variable = variables[name]
-        levels = list(dict.fromkeys(variable.levels.values())) if variable.type == "categorical" else [None]
+        levels = list(variable.labels) if variable.type == "categorical" else [None]
         if variable.type == "categorical":
             body.append(TableRow((Cell(variable.label, "label"), *(Cell("", "statistic") for _ in range(6))),
                                  role="variable"))

@@ -114,7 +114,7 @@ def variable_rows(results: ResultSet, populations: tuple[str, ...], name: str, v
         return [_count_row(label, results, keys, style, "single"),
                 *_missing_row(results, populations, name, style)]
     rows = [_row(label, _blank(populations), "variable")]
-    for level in dict.fromkeys(variable.levels.values()):
+    for level in variable.labels:
         keys = [f"{population}.{name}.{level_key(level)}" for population in populations]
         if any(results[key].value for key in keys):
             rows.append(_count_row(Cell(level, "level"), results, keys, style, "level"))

@@ -18,9 +18,20 @@ from reportgen.errors import RenderError, ReportgenError
 from reportgen.format.text import TextFormatter
 
 
-def template_functions(text: TextFormatter) -> dict[str, Callable[..., Any]]:
-    """The functions a template may call: formatted numbers by key and placements."""
+def template_functions(text: TextFormatter, citations: tuple[str, ...] = ()) -> dict[str, Callable[..., Any]]:
+    """The functions a template may call: formatted numbers by key, citations and placements.
+
+    ``citations`` are the spec's reference keys in their numbered order.
+    """
+
+    def cite(*keys: str) -> str:
+        unknown = [key for key in keys if key not in citations]
+        if unknown:
+            raise RenderError(f"cite(): no reference with key {unknown[0]!r} in the study spec")
+        return "^" + ",".join(str(citations.index(key) + 1) for key in keys) + "^"
+
     return {
+        "cite": cite,
         "count": text.count,
         "percent": text.percent,
         "count_percent": text.count_percent,
@@ -31,6 +42,7 @@ def template_functions(text: TextFormatter) -> dict[str, Callable[..., Any]]:
         "p_value": text.p_value,
         "rate": text.rate,
         "rate_ci": text.rate_ci,
+        "rate_interval": text.rate_interval,
         "hazard_ratio": text.hazard_ratio,
         "median_quartiles": text.median_quartiles,
         "method": lambda key: text.record(key).method,
@@ -45,7 +57,8 @@ def template_functions(text: TextFormatter) -> dict[str, Callable[..., Any]]:
     }
 
 
-def render_template(name: str, folders: tuple[Path, ...], text: TextFormatter, context: dict[str, Any]) -> str:
+def render_template(name: str, folders: tuple[Path, ...], text: TextFormatter, context: dict[str, Any],
+                    citations: tuple[str, ...] = ()) -> str:
     """Render template ``name`` (first found in ``folders``) to Markdown text."""
     environment = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(folder) for folder in folders]),
@@ -53,7 +66,7 @@ def render_template(name: str, folders: tuple[Path, ...], text: TextFormatter, c
         autoescape=False,
         keep_trailing_newline=True,
     )
-    environment.globals.update(template_functions(text))
+    environment.globals.update(template_functions(text, citations))
     try:
         return environment.get_template(name).render(**context)
     except jinja2.TemplateNotFound:

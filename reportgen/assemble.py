@@ -1,0 +1,167 @@
+"""A study's tables and figures, assembled from its spec and its results store.
+
+Between the format layer (which draws a table or a figure from what it is given) and
+the documents (which place them): this module decides which tables and figures a
+study has, under which keys, and feeds them numbers read from the results store by
+key, so a figure's annotations and a table's cells match the text exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportgen import stats
+from reportgen.analysis.study import StudyResults
+from reportgen.document.model import Figure, Run, Table
+from reportgen.format.comparison_tables import comparison_tables
+from reportgen.format.figures import BalanceRow, Curve, Panel, km_figure, love_plot
+from reportgen.format.flowchart import FlowBox, flowchart
+from reportgen.format.style import HouseStyle
+from reportgen.format.tables import characteristics_table
+from reportgen.format.text import TextFormatter
+from reportgen.spec import StudySpec
+
+
+def _km_curve(label: str, key: str, km: stats.KaplanMeierResult, ticks: tuple[float, ...], text: TextFormatter,
+              grouped: bool) -> Curve:
+    """One curve with its number at risk and its median text, all read from the results store."""
+    at_risk = tuple(int(text.record(f"{key}.at_risk.{t:g}").value) for t in ticks)
+    median_key = f"{key}.median"
+    median = (f"median {text.median_ci(median_key)}" if grouped
+              else f"Median {text.median(median_key)} months (95% CI, {text.interval(median_key)})")
+    return Curve(label, km, at_risk, median)
+
+
+def _figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: Path) -> dict[str, Figure]:
+    """The spec's Kaplan-Meier figures: one panel per endpoint, of the set or of a grouping's groups."""
+    figures = {}
+    for key, figure in spec.figures.items():
+        panels = []
+        for letter, endpoint_key in zip("ABCDEFGH", figure.endpoints):
+            endpoint = spec.endpoints[endpoint_key]
+            if figure.grouping:
+                groups = endpoint.groups[figure.grouping]
+                curves = tuple(_km_curve(spec.analysis_sets[group].label, f"{endpoint_key}.{group}",
+                                         study.curves[f"{endpoint_key}.{group}"], figure.risk_times, text, True)
+                               for group in groups)
+                p_text = f"Log-rank {text.p_value(f'{endpoint_key}.{figure.grouping}.p')}"
+            else:
+                curves = (_km_curve(spec.analysis_sets[figure.set].label, endpoint_key, study.curves[endpoint_key],
+                                    figure.risk_times, text, False),)
+                p_text = ""
+            panels.append(Panel(letter if len(figure.endpoints) > 1 else "", f"{endpoint.label} (%)", curves,
+                                p_text))
+        path = km_figure(tuple(panels), figure.risk_times, figure.x_label, folder / f"{key}.png")
+        figures[key] = Figure(key, str(path), figure.title, caption=(Run(figure.caption),) if figure.caption else (),
+                              vector_path=str(path.with_suffix(".svg")))
+    return figures
+
+
+def _balance_label(spec: StudySpec, difference: stats.StandardizedDifference) -> str:
+    variable = spec.variables[difference.variable]
+    return variable.label if difference.level is None else f"{variable.label}: {difference.level}"
+
+
+def _comparison_figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: Path
+                        ) -> dict[str, Figure]:
+    """Per comparison: the weighted survival curves (``<c>_survival``) and the love plot (``<c>_love``)."""
+    figures = {}
+    for key, comparison in spec.comparisons.items():
+        results = study.comparisons[key]
+        method = text.record(f"{key}.weights.treated.mean").method
+        panels = []
+        for letter, endpoint_key in zip("ABCDEFGH", comparison.endpoints):
+            prefix = f"{key}.{endpoint_key}"
+            curves = []
+            for arm, arm_spec in (("treated", comparison.treated), ("control", comparison.control)):
+                at_risk = tuple(int(text.record(f"{prefix}.{arm}.at_risk.{t:g}").value) for t in comparison.risk_times)
+                median = f"median {text.median_ci(f'{prefix}.{arm}.median')}"
+                curves.append(Curve(arm_spec.label, results.curves[endpoint_key][arm], at_risk, median))
+            p_text = f"HR {text.hazard_ratio(f'{prefix}.hr')}, {text.p_value(f'{prefix}.p')}"
+            panels.append(Panel(letter, f"{spec.endpoints[endpoint_key].label} (%)", tuple(curves), p_text))
+        path = km_figure(tuple(panels), comparison.risk_times, comparison.x_label, folder / f"{key}_survival.png")
+        labels = " and ".join(f"{spec.endpoints[e].label} ({letter})" for letter, e in zip("ABCDEFGH", comparison.endpoints))
+        caption = (f"{labels} of {comparison.treated.label} and {comparison.control.label}, by the Kaplan-Meier "
+                   f"method weighted according to IPW ({method}); medians in months with 95% confidence intervals; "
+                   "hazard ratio from the weighted Cox model with robust variance and P by its robust score test. "
+                   "The number at risk under each panel is the unweighted number of patients.")
+        figures[f"{key}_survival"] = Figure(f"{key}_survival", str(path), f"Weighted survival, {comparison.label}",
+                                            caption=(Run(caption),), vector_path=str(path.with_suffix(".svg")))
+        rows = tuple(BalanceRow(_balance_label(spec, before), before.smd, after.smd)
+                     for before, after in zip(results.smd_before, results.smd_after))
+        threshold = comparison.smd_threshold
+        path = love_plot(rows, threshold, folder / f"{key}_love.png")
+        caption = (f"Absolute standardized mean differences of the weighting variables before and after weighting "
+                   f"({method}); the dashed line marks the balance threshold of {threshold:g}.")
+        figures[f"{key}_love"] = Figure(f"{key}_love", str(path), f"Covariate balance, {comparison.label}",
+                                        caption=(Run(caption),), vector_path=str(path.with_suffix(".svg")))
+    return figures
+
+
+def study_tables(spec: StudySpec, study: StudyResults, text: TextFormatter, style: HouseStyle) -> dict[str, Table]:
+    """Every characteristics table of the spec and every comparison's tables, by key."""
+    tables = {
+        key: characteristics_table(key, table, spec.variables, study.results, spec.analysis_sets, style)
+        for key, table in spec.tables.items()
+    }
+    return {**tables, **comparison_tables(spec, text)}
+
+
+def _parent(key: str, text: TextFormatter) -> str:
+    return str(text.record(f"flow.{key}.n").params["parent"])
+
+
+def _splits(shown: list[str], spec: StudySpec, text: TextFormatter) -> set[str]:
+    """Subsets that, with their shown siblings, split their parent exactly (early and late
+    failures): drawn as a split, without side boxes that would only restate each other."""
+    children: dict[str, list[str]] = {}
+    for key in shown:
+        if key in spec.analysis_sets and spec.analysis_sets[key].rule == "subset":
+            children.setdefault(spec.analysis_sets[key].of, []).append(key)
+    return {key for parent, keys in children.items() if len(keys) > 1
+            and sum(text.record(f"flow.{k}.n").value for k in keys) == text.record(f"flow.{parent}.n").value
+            for key in keys}
+
+
+def _flow_box(key: str, text: TextFormatter, parent: str, split: bool = False) -> FlowBox:
+    """A flowchart box and its side box of exclusions (none for a root or a split), every
+    count read from the flow records."""
+    record = text.record(f"flow.{key}.n")
+    excluded = text.record(f"flow.{key}.excluded")
+    reasons = [text.record(k) for k in text.results if k.startswith(f"flow.{key}.excluded.")]
+    exclusion = ""
+    if excluded.value and parent and not split:
+        reasons = [r for r in reasons if r.value]
+        lines = [f"{r.params['reason'][:1].upper()}{r.params['reason'][1:]}"
+                 + (f": {text.count(r.key)}" if len(reasons) > 1 else "") for r in reasons]
+        exclusion = "\n".join([f"Excluded (n = {text.count(excluded.key)})", *lines])
+    return FlowBox(key, f"{record.params['label']}\nn = {text.count(record.key)}", parent, exclusion)
+
+
+def _flowcharts(spec: StudySpec, text: TextFormatter, folder: Path) -> dict[str, Figure]:
+    """Figure 1 (registry to the analysis sets) and one diagram per comparison's cohort."""
+    steps = [key[len("flow."):-len(".n")] for key in text.results if key.startswith("flow.") and key.endswith(".n")]
+    comparison_steps = {key for key in steps if key.split(".")[0] in spec.comparisons}
+    hidden = {name for name, analysis_set in spec.analysis_sets.items() if not analysis_set.in_flowchart}
+    shown = [key for key in steps if key not in comparison_steps | hidden]
+    main = tuple(_flow_box(key, text, _parent(key, text), split=key in _splits(shown, spec, text)) for key in shown)
+    path = flowchart(main, folder / "flowchart.png")
+    caption = ("Patients of the registry down to each analysis set; each side box gives the patients excluded at "
+               "that step and why. The cohorts of the weighted comparisons are drawn in the supplement.")
+    figures = {"flowchart": Figure("flowchart", str(path), "Study flowchart", caption=(Run(caption),),
+                                   vector_path=str(path.with_suffix(".svg")), width_inches=6.5)}
+    for name, comparison in spec.comparisons.items():
+        keys = ["treated", *(key for key in steps if key.startswith(f"{name}."))]
+        boxes = tuple(_flow_box(key, text, "" if key == "treated" else _parent(key, text)) for key in keys)
+        path = flowchart(boxes, folder / f"{name}_flow.png")
+        caption = (f"Formation of the cohort of the comparison {comparison.label}: patients treated for their first "
+                   "progression, split by that treatment, then those missing a weighting variable excluded.")
+        figures[f"{name}_flow"] = Figure(f"{name}_flow", str(path), f"Comparison cohort, {comparison.label}",
+                                         caption=(Run(caption),), vector_path=str(path.with_suffix(".svg")))
+    return figures
+
+
+def study_figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: Path) -> dict[str, Figure]:
+    """Every figure of the study by key: Kaplan-Meier figures, comparison figures, flowcharts."""
+    return {**_figures(spec, study, text, folder), **_comparison_figures(spec, study, text, folder),
+            **_flowcharts(spec, text, folder)}
