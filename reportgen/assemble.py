@@ -14,12 +14,18 @@ from reportgen import stats
 from reportgen.analysis.study import StudyResults
 from reportgen.document.model import Figure, Run, Table
 from reportgen.format.comparison_tables import comparison_tables
-from reportgen.format.figures import BalanceRow, Curve, Panel, km_figure, love_plot
+from reportgen.format.figures import BalanceRow, Curve, Panel, display_width, km_figure, love_plot
 from reportgen.format.flowchart import FlowBox, flowchart
 from reportgen.format.style import HouseStyle
 from reportgen.format.tables import characteristics_table
 from reportgen.format.text import TextFormatter
 from reportgen.spec import StudySpec
+
+
+def _placed(key: str, path: Path, title: str, caption: str) -> Figure:
+    """A drawn figure as a document figure: the PNG for Word, its SVG for the PDF, shown at its own size."""
+    return Figure(key, str(path), title, caption=(Run(caption),) if caption else (),
+                  vector_path=str(path.with_suffix(".svg")), width_inches=display_width(path))
 
 
 def _km_curve(label: str, key: str, km: stats.KaplanMeierResult, ticks: tuple[float, ...], text: TextFormatter,
@@ -32,6 +38,11 @@ def _km_curve(label: str, key: str, km: stats.KaplanMeierResult, ticks: tuple[fl
     return Curve(label, km, at_risk, median)
 
 
+def _short(spec: StudySpec, name: str) -> str:
+    """A set's short label for legends and risk tables (its label when it has none)."""
+    return spec.analysis_sets[name].short_label or spec.analysis_sets[name].label
+
+
 def _figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: Path) -> dict[str, Figure]:
     """The spec's Kaplan-Meier figures: one panel per endpoint, of the set or of a grouping's groups."""
     figures = {}
@@ -41,7 +52,7 @@ def _figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: 
             endpoint = spec.endpoints[endpoint_key]
             if figure.grouping:
                 groups = endpoint.groups[figure.grouping]
-                curves = tuple(_km_curve(spec.analysis_sets[group].label, f"{endpoint_key}.{group}",
+                curves = tuple(_km_curve(_short(spec, group), f"{endpoint_key}.{group}",
                                          study.curves[f"{endpoint_key}.{group}"], figure.risk_times, text, True)
                                for group in groups)
                 p_text = f"Log-rank {text.p_value(f'{endpoint_key}.{figure.grouping}.p')}"
@@ -52,8 +63,7 @@ def _figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: 
             panels.append(Panel(letter if len(figure.endpoints) > 1 else "", f"{endpoint.label} (%)", curves,
                                 p_text))
         path = km_figure(tuple(panels), figure.risk_times, figure.x_label, folder / f"{key}.png")
-        figures[key] = Figure(key, str(path), figure.title, caption=(Run(figure.caption),) if figure.caption else (),
-                              vector_path=str(path.with_suffix(".svg")))
+        figures[key] = _placed(key, path, figure.title, figure.caption)
     return figures
 
 
@@ -85,16 +95,14 @@ def _comparison_figures(spec: StudySpec, study: StudyResults, text: TextFormatte
                    f"method weighted according to IPW ({method}); medians in months with 95% confidence intervals; "
                    "hazard ratio from the weighted Cox model with robust variance and P by its robust score test. "
                    "The number at risk under each panel is the unweighted number of patients.")
-        figures[f"{key}_survival"] = Figure(f"{key}_survival", str(path), f"Weighted survival, {comparison.label}",
-                                            caption=(Run(caption),), vector_path=str(path.with_suffix(".svg")))
+        figures[f"{key}_survival"] = _placed(f"{key}_survival", path, f"Weighted survival, {comparison.label}", caption)
         rows = tuple(BalanceRow(_balance_label(spec, before), before.smd, after.smd)
                      for before, after in zip(results.smd_before, results.smd_after))
         threshold = comparison.smd_threshold
         path = love_plot(rows, threshold, folder / f"{key}_love.png")
         caption = (f"Absolute standardized mean differences of the weighting variables before and after weighting "
                    f"({method}); the dashed line marks the balance threshold of {threshold:g}.")
-        figures[f"{key}_love"] = Figure(f"{key}_love", str(path), f"Covariate balance, {comparison.label}",
-                                        caption=(Run(caption),), vector_path=str(path.with_suffix(".svg")))
+        figures[f"{key}_love"] = _placed(f"{key}_love", path, f"Covariate balance, {comparison.label}", caption)
     return figures
 
 
@@ -148,16 +156,14 @@ def _flowcharts(spec: StudySpec, text: TextFormatter, folder: Path) -> dict[str,
     path = flowchart(main, folder / "flowchart.png")
     caption = ("Patients of the registry down to each analysis set; each side box gives the patients excluded at "
                "that step and why. The cohorts of the weighted comparisons are drawn in the supplement.")
-    figures = {"flowchart": Figure("flowchart", str(path), "Study flowchart", caption=(Run(caption),),
-                                   vector_path=str(path.with_suffix(".svg")), width_inches=6.5)}
+    figures = {"flowchart": _placed("flowchart", path, "Study flowchart", caption)}
     for name, comparison in spec.comparisons.items():
         keys = ["treated", *(key for key in steps if key.startswith(f"{name}."))]
         boxes = tuple(_flow_box(key, text, "" if key == "treated" else _parent(key, text)) for key in keys)
         path = flowchart(boxes, folder / f"{name}_flow.png")
         caption = (f"Formation of the cohort of the comparison {comparison.label}: patients treated for their first "
                    "progression, split by that treatment, then those missing a weighting variable excluded.")
-        figures[f"{name}_flow"] = Figure(f"{name}_flow", str(path), f"Comparison cohort, {comparison.label}",
-                                         caption=(Run(caption),), vector_path=str(path.with_suffix(".svg")))
+        figures[f"{name}_flow"] = _placed(f"{name}_flow", path, f"Comparison cohort, {comparison.label}", caption)
     return figures
 
 

@@ -6,10 +6,12 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 from PIL import Image
 
-from reportgen.format.flowchart import FlowBox, Layout, Line, Rect, flowchart, layout, wrap
+from reportgen.format.flowchart import (FLOW_RC, MAX_WIDTH, FlowBox, Layout, Line, Rect, flowchart, layout,
+                                        text_measure, wrap)
 
 #: The example study's Figure 1: registry to the two analysis sets and their subsets.
 REALISTIC = (
@@ -96,7 +98,7 @@ def test_png_pixels_are_the_figure_size_at_300_dpi_and_fit_a_page(drawn):
         dpi = image.info["dpi"]
     assert pixels == (round(width_pt / 72 * 300), round(height_pt / 72 * 300))
     assert dpi == pytest.approx((300, 300), abs=0.01)
-    assert pixels[0] / 300 <= 7.0
+    assert pixels[0] / 300 <= MAX_WIDTH
     assert pixels[1] > pixels[0] / 3  # a tree of five levels is not a flat strip
 
 
@@ -121,7 +123,7 @@ def test_same_input_gives_byte_identical_files(tmp_path):
 def test_wide_tree_is_packed_onto_the_page_with_text_of_at_least_7_pt(tmp_path):
     path = flowchart(WIDE, tmp_path / "wide.png")
     with Image.open(path) as image:
-        assert image.size[0] <= 7.0 * 300
+        assert image.size[0] <= MAX_WIDTH * 300
     elements = svg_texts(path.with_suffix(".svg"))
     assert min(float(re.search(r"font-size: ([\d.]+)px", element.get("style")).group(1)) for element in elements) >= 7
     joined = normalised(" ".join(element.text or "" for element in elements))
@@ -230,6 +232,26 @@ def test_arrows_end_on_box_edges_and_no_line_crosses_a_box(case):
         assert line.start[0] == line.end[0] or line.start[1] == line.end[1], line
         for name, rect in all_rects(placed).items():
             assert not crosses_inside(line, rect), f"{line} crosses {name}"
+
+
+def test_boxes_hold_their_text_with_a_margin(case):
+    boxes, placed = case
+    for box in boxes:
+        for text, rect in ((box.text, placed.boxes[box.key]), (box.exclusion, placed.sides.get(box.key))):
+            if text:
+                width, height = char_measure(text)
+                assert rect.width >= width + 0.1 and rect.height >= height + 0.08, text
+
+
+def test_layout_with_rendered_text_sizes_has_no_overlaps():
+    with plt.rc_context(FLOW_RC):
+        measure = text_measure(8.0)
+        one_line, two_lines = measure("n = 1562"), measure("L3+ cohort\nn = 1500")
+        placed = layout(wrapped(REALISTIC), measure)
+    assert 0.3 < one_line[0] < 0.8 and 0.08 < one_line[1] < 0.2  # 8-pt text, in inches
+    assert two_lines[1] > 1.8 * one_line[1]
+    for (name_a, a), (name_b, b) in itertools.combinations(all_rects(placed).items(), 2):
+        assert not a.overlaps(b, gap=0.05), f"{name_a} overlaps {name_b}"
 
 
 def test_single_children_form_a_straight_spine():

@@ -8,6 +8,7 @@ results store (patients whose time is >= t), passed in, never recounted here.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,15 @@ DPI = 300
 #: Shared look of every figure; a fixed SVG hash salt keeps the vector files reproducible.
 RC = {"font.family": "DejaVu Sans", "font.size": 8, "axes.linewidth": 0.8, "svg.hashsalt": "reportgen",
       "path.simplify": False}
+
+
+def display_width(path: Path, max_width: float = 6.5, max_height: float = 8.3) -> float:
+    """The width (inches) to show a saved PNG at: its own size, so its 8-pt text stays 8 pt,
+    shrunk only to fit the text block of the page (``max_width`` by ``max_height``)."""
+    with open(path, "rb") as image:
+        width, height = struct.unpack(">II", image.read(24)[16:24])  # the PNG IHDR chunk
+    inches_wide, inches_high = width / DPI, height / DPI
+    return round(min(inches_wide, max_width, max_height * inches_wide / inches_high), 2)
 
 
 def save_figure(figure: plt.Figure, path: Path) -> Path:
@@ -62,6 +72,45 @@ def _step(km: KaplanMeierResult) -> tuple[np.ndarray, np.ndarray]:
     return times, survival * 100
 
 
+#: Where the medians and P may go, in axes coordinates (x, y, horizontal and vertical alignment), in order of preference.
+ANNOTATION_SPOTS = ((0.97, 0.97, "right", "top"), (0.97, 0.03, "right", "bottom"), (0.03, 0.03, "left", "bottom"),
+                    (0.97, 0.55, "right", "center"))
+
+
+def _annotate_clear_of_curves(ax: plt.Axes, text: str, steps: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Write the annotation at the first spot whose text box no curve crosses (else the least crossed).
+
+    The text is drawn, measured by the renderer and tested against each step curve sampled
+    densely, so a curve that stays high (a late-failure group) pushes the text below it.
+    """
+    ax.figure.canvas.draw()  # fixes the axes' size so that text extents are final
+    renderer = ax.figure.canvas.get_renderer()
+    to_axes = ax.transAxes.inverted()
+    x_max = ax.get_xlim()[1]
+    samples = np.linspace(0, x_max, 400)
+    points = []
+    for times, survival in steps:
+        index = np.searchsorted(times, samples, side="right") - 1
+        level = survival[np.clip(index, 0, len(survival) - 1)]
+        inside = samples <= times[-1]
+        points.append(np.column_stack((samples[inside] / x_max, level[inside] / 102)))
+    curve_points = np.concatenate(points) if points else np.empty((0, 2))
+    best = None
+    for x, y, ha, va in ANNOTATION_SPOTS:
+        label = ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=7.5, linespacing=1.5)
+        (x0, y0), (x1, y1) = to_axes.transform(label.get_window_extent(renderer))
+        crossed = int(((curve_points[:, 0] >= x0 - 0.01) & (curve_points[:, 0] <= x1 + 0.01)
+                       & (curve_points[:, 1] >= y0 - 0.02) & (curve_points[:, 1] <= y1 + 0.02)).sum())
+        if best is None or crossed < best[0]:
+            if best is not None:
+                best[1].remove()
+            best = (crossed, label)
+        else:
+            label.remove()
+        if crossed == 0:
+            break
+
+
 def _draw_panel(curve_ax: plt.Axes, risk_ax: plt.Axes, panel: Panel, ticks: tuple[float, ...], x_label: str) -> None:
     for colour, curve in zip(PALETTE, panel.curves):
         times, survival = _step(curve.km)
@@ -80,15 +129,17 @@ def _draw_panel(curve_ax: plt.Axes, risk_ax: plt.Axes, panel: Panel, ticks: tupl
     curve_ax.spines[["top", "right"]].set_visible(False)
     curve_ax.text(-0.16, 1.04, panel.letter, transform=curve_ax.transAxes, fontsize=13, fontweight="bold",
                   va="bottom")
-    lines = [f"{curve.label}: {curve.median_text}" if len(panel.curves) > 1 else curve.median_text
-             for curve in panel.curves]
+    grouped = len(panel.curves) > 1
+    if grouped:  # one legend line per group, with its median, stacked above the plot: never over a curve
+        handles = curve_ax.get_lines()[::2]  # each curve's step line (its censor marks follow it)
+        curve_ax.legend(handles, [f"{curve.label}: {curve.median_text}" for curve in panel.curves],
+                        loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=1, frameon=False, fontsize=7.5,
+                        handlelength=1.5, borderaxespad=0.2)
+    lines = [] if grouped else [panel.curves[0].median_text]
     if panel.p_text:
         lines.append(panel.p_text)
-    curve_ax.text(0.97, 0.97, "\n".join(lines), transform=curve_ax.transAxes, ha="right", va="top", fontsize=7.5,
-                  linespacing=1.5)
-    if len(panel.curves) > 1:
-        curve_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(panel.curves), frameon=False,
-                        fontsize=7.5, handlelength=1.5, borderaxespad=0.2)
+    if lines:
+        _annotate_clear_of_curves(curve_ax, "\n".join(lines), [_step(curve.km) for curve in panel.curves])
 
     risk_ax.set_xlim(curve_ax.get_xlim())
     risk_ax.set_ylim(-0.5, len(panel.curves) - 0.5)
@@ -115,9 +166,11 @@ def km_figure(panels: tuple[Panel, ...], ticks: tuple[float, ...], x_label: str,
     left, right = (0.5 + label_inches) / width, 0.98
     axis_width = (width * (right - left) - (columns - 1) * gap) / columns
     with plt.rc_context(RC):
-        figure = plt.figure(figsize=(width, 3.3 + 0.17 * rows))
+        height = 3.3 + 0.17 * rows + (0.14 * rows if rows > 1 else 0)  # grouped: room for the stacked legend
+        top = 1 - (0.12 + 0.14 * rows) / height if rows > 1 else 0.9
+        figure = plt.figure(figsize=(width, height))
         grid = figure.add_gridspec(2, columns, height_ratios=(5.5, 0.55 + 0.3 * rows), hspace=0.45,
-                                   wspace=gap / axis_width, left=left, right=right, top=0.9, bottom=0.04)
+                                   wspace=gap / axis_width, left=left, right=right, top=top, bottom=0.04)
         for column, panel in enumerate(panels):
             curve_ax = figure.add_subplot(grid[0, column])
             risk_ax = figure.add_subplot(grid[1, column], sharex=curve_ax)

@@ -6,12 +6,13 @@ The figure is built in two steps so the geometry can be tested without drawing:
    measures a text, it returns every rectangle and connector in inches, y pointing down.
    Rows are the depths of the tree; between two rows lies a band holding the side boxes
    of the lower row (and, above them, the horizontal "bus" joining a parent to several
-   children). Horizontally each subtree is packed against its left sibling depth by depth
+   children). Horizontally each subtree is packed against its left siblings level by level
    (a tidy tree), and a parent is centred over its first and last child, so a chain of
-   single children stays a straight vertical spine.
-2. :func:`flowchart` wraps the texts, measures them with the Agg renderer at 300 dpi,
-   narrows the wrapping (then the font, never below 7 pt) until the tree fits a 7-inch
-   page, draws the layout and saves it with :func:`~reportgen.format.figures.save_figure`.
+   single children stays a straight vertical spine. Side boxes sit right of the connector.
+2. :func:`flowchart` wraps the texts, measures them with the Agg renderer at 300 dpi and
+   tries ever tighter fits (compact packing, narrower wrapping, 7-pt text at the least)
+   until the tree fits a 7-inch page, then draws the layout and saves it with
+   :func:`~reportgen.format.figures.save_figure`.
 
 The format layer never counts patients: every text arrives formatted.
 """
@@ -35,7 +36,7 @@ from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
 from reportgen.format.figures import DPI, RC, save_figure  # noqa: E402
 
 #: A journal page's text width: the figure is never wider.
-MAX_WIDTH = 7.0
+MAX_WIDTH = 6.5
 #: Smallest font size a journal accepts in a figure.
 MIN_FONT_SIZE = 7.0
 
@@ -208,7 +209,7 @@ class _Sizes:
 
     def band(self) -> tuple[float, float]:
         """Extent of the connector and the arrow plus side box, in the band above the row."""
-        return 0.0, SIDE_GAP + self.side[0] if self.side else 0.0
+        return 0.0, (SIDE_GAP + self.side[0] if self.side else 0.0)
 
     def both(self, compact: bool) -> tuple[tuple[float, float], tuple[float, float]]:
         """(band, row) extents; unless ``compact`` both are their union, so nothing sits under a side box."""
@@ -254,7 +255,7 @@ def _pack(key: str, children: dict[str, list[str]], sizes: dict[str, _Sizes], co
 
 
 def _merge(a: _Contour, b: _Contour) -> _Contour:
-    """Union of two contours depth by depth."""
+    """Union of two contours level by level."""
     longer, shorter = (a, b) if len(a) >= len(b) else (b, a)
     merged = list(longer)
     for d, (left, right) in enumerate(shorter):
@@ -262,8 +263,8 @@ def _merge(a: _Contour, b: _Contour) -> _Contour:
     return merged
 
 
-def _rows(root: str, children: dict[str, list[str]], sizes: dict[str, _Sizes]) -> tuple[dict[str, int], list[float],
-                                                                                         list[float]]:
+def _rows(root: str, children: dict[str, list[str]],
+          sizes: dict[str, _Sizes]) -> tuple[dict[str, int], list[float], list[float]]:
     """Depth of every box, the top of every row and the vertical centre of every band of side boxes.
 
     Band ``d`` lies above row ``d``: a gap, the bus of any parent of row ``d - 1`` with several children,
@@ -453,7 +454,13 @@ def _draw_box(ax: plt.Axes, rect: Rect, text: str, font_size: float, side: bool)
 
 
 def flowchart(boxes: tuple[FlowBox, ...], path: Path) -> Path:
-    """Draw the tree and save it via reportgen.format.figures.save_figure(figure, path) (which writes a 300-dpi PNG at path and an SVG beside it and closes the figure); return path."""  # noqa: E501
+    """Draw the tree and save it via reportgen.format.figures.save_figure(figure, path) (which writes a 300-dpi
+    PNG at path and an SVG beside it and closes the figure); return path.
+
+    The first entry of :data:`FITS` whose layout is at most :data:`MAX_WIDTH` wide is drawn; a tree too
+    wide even for 7-pt text, narrowly wrapped and compactly packed, raises ValueError, as does a malformed
+    tree (naming the box). Text stays text in the SVG (``svg.fonttype: none``).
+    """
     with plt.rc_context(FLOW_RC):
         placed, wrapped, font_size = _fit(boxes)
         figure = plt.figure(figsize=(placed.width, placed.height), dpi=DPI)

@@ -73,14 +73,19 @@ def _row_html(row: TableRow, tag: str) -> str:
     return f'<tr class="row-{_esc(row.role)}">{cells}</tr>'
 
 
+#: A table with at most this many body rows is kept on one page (moved whole to the next).
+SHORT_TABLE_ROWS = 30
+
+
 def _table_html(table: Table) -> str:
     """Title above, the table (header rows in ``thead`` so they repeat), notes below."""
     cols = "".join(f'<col style="width: {share * 100:.2f}%">' for share in column_fractions(table))
     head = "".join(_row_html(row, "th") for row in table.header)
     body = "".join(_row_html(row, "td") for row in table.body)
     notes = "".join(f'<p class="table-note">{_esc(note)}</p>' for note in table.notes)
+    short = " short" if len(table.body) <= SHORT_TABLE_ROWS else ""
     return (
-        f'<div class="table-block" id="table-{_esc(table.key)}">\n'
+        f'<div class="table-block{short}" id="table-{_esc(table.key)}">\n'
         f'<p class="table-title">{runs_html(table_title_runs(table))}</p>\n'
         f'<table class="data-table"><colgroup>{cols}</colgroup>\n'
         f"<thead>{head}</thead>\n<tbody>{body}</tbody></table>\n"
