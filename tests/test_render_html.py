@@ -106,7 +106,7 @@ def test_table_fragment_snapshot() -> None:
         number=3,
     )
     assert block_html(table) == (
-        '<div class="table-block" id="table-t">\n'
+        '<div class="table-block short" id="table-t">\n'
         '<p class="table-title"><b>Table 3.</b> A &lt;small&gt; table</p>\n'
         '<table class="data-table"><colgroup><col style="width: 50.00%"><col style="width: 25.00%">'
         '<col style="width: 25.00%"></colgroup>\n'
