@@ -141,3 +141,19 @@ def test_a_key_missing_from_the_store_fails_the_build_with_the_key_named(compose
     (tmp_path / "bad.md.j2").write_text('Median: {{ median_ci("pfs3.median") }}', encoding="utf-8")
     with pytest.raises(RenderError, match=r"pfs3\.median"):
         render_template("bad.md.j2", (tmp_path,), TextFormatter(study.results, STYLE), {})
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+README_ROW = re.compile(r"^\| `(\{\{ (?:count|percent|count_percent|median_ci|rate|rate_ci|rate_interval|p_value|"
+                        r"hazard_ratio|median_quartiles)\(.*\}\})` \| `([^`]*)` \|$", re.MULTILINE)
+
+
+def test_readme_template_examples_print_what_the_example_prints(composed, tmp_path):
+    """The README's table of template calls shows the example study's real output."""
+    _, study, _ = composed
+    rows = README_ROW.findall(README.read_text(encoding="utf-8"))
+    assert len(rows) >= 10
+    for call, expected in rows:
+        (tmp_path / "row.j2").write_text(call, encoding="utf-8")
+        printed = render_template("row.j2", (tmp_path,), TextFormatter(study.results, STYLE), {})
+        assert printed.replace("\u00a0", " ") == expected, call
