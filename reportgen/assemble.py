@@ -148,7 +148,8 @@ def _flow_box(key: str, text: TextFormatter, parent: str, split: bool = False) -
 
 def _flowcharts(spec: StudySpec, text: TextFormatter, folder: Path) -> dict[str, Figure]:
     """Figure 1 (registry to the analysis sets) and one diagram per comparison's cohort."""
-    steps = [key[len("flow."):-len(".n")] for key in text.results if key.startswith("flow.") and key.endswith(".n")]
+    steps = [key[len("flow."):-len(".n")] for key, record in text.results.items()
+             if key.startswith("flow.") and "label" in record.params]  # the boxes, in the derivation's order
     comparison_steps = {key for key in steps if key.split(".")[0] in spec.comparisons}
     hidden = {name for name, analysis_set in spec.analysis_sets.items() if not analysis_set.in_flowchart}
     shown = [key for key in steps if key not in comparison_steps | hidden]
