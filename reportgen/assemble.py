@@ -136,10 +136,10 @@ def _flow_box(key: str, text: TextFormatter, parent: str, split: bool = False) -
     count read from the flow records."""
     record = text.record(f"flow.{key}.n")
     excluded = text.record(f"flow.{key}.excluded")
-    reasons = [text.record(k) for k in text.results if k.startswith(f"flow.{key}.excluded.")]
     exclusion = ""
     if excluded.value and parent and not split:
-        reasons = [r for r in reasons if r.value]
+        reasons = [record for k, record in text.results.items()
+                   if k.startswith(f"flow.{key}.excluded.") and record.value]
         lines = [f"{r.params['reason'][:1].upper()}{r.params['reason'][1:]}"
                  + (f": {text.count(r.key)}" if len(reasons) > 1 else "") for r in reasons]
         exclusion = "\n".join([f"Excluded (n = {text.count(excluded.key)})", *lines])
@@ -153,14 +153,16 @@ def _flowcharts(spec: StudySpec, text: TextFormatter, folder: Path) -> dict[str,
     comparison_steps = {key for key in steps if key.split(".")[0] in spec.comparisons}
     hidden = {name for name, analysis_set in spec.analysis_sets.items() if not analysis_set.in_flowchart}
     shown = [key for key in steps if key not in comparison_steps | hidden]
-    main = tuple(_flow_box(key, text, _parent(key, text), split=key in _splits(shown, spec, text)) for key in shown)
+    splits = _splits(shown, spec, text)
+    main = tuple(_flow_box(key, text, _parent(key, text), split=key in splits) for key in shown)
     path = flowchart(main, folder / "flowchart.png")
     caption = ("Patients of the registry down to each analysis set; each side box gives the patients excluded at "
                "that step and why. The cohorts of the weighted comparisons are drawn in the supplement.")
     figures = {"flowchart": _placed("flowchart", path, "Study flowchart", caption)}
     for name, comparison in spec.comparisons.items():
-        keys = ["treated", *(key for key in steps if key.startswith(f"{name}."))]
-        boxes = tuple(_flow_box(key, text, "" if key == "treated" else _parent(key, text)) for key in keys)
+        own = [key for key in steps if key.startswith(f"{name}.")]
+        root = _parent(own[0], text)  # the population the comparison's arms are formed in
+        boxes = tuple(_flow_box(key, text, "" if key == root else _parent(key, text)) for key in (root, *own))
         path = flowchart(boxes, folder / f"{name}_flow.png")
         caption = (f"Formation of the cohort of the comparison {comparison.label}: patients treated for their first "
                    "progression, split by that treatment, then those missing a weighting variable excluded.")

@@ -20,7 +20,7 @@ import pandas as pd
 from reportgen import stats
 from reportgen.analysis.comparison import ComparisonResults, analyse_comparison
 from reportgen.analysis.results import Result, ResultSet, level_key
-from reportgen.data.derive import Derived, TimeToEvent, level_labels
+from reportgen.data.derive import Derived, TimeToEvent, level_labels, meeting
 from reportgen.spec import Conventions, StudySpec, Variable
 
 CONTINUOUS_STATISTICS = ("n", "missing", "mean", "sd", "median", "q1", "q3", "p1", "p99", "min", "max")
@@ -86,8 +86,7 @@ def variable_population(baseline: pd.DataFrame, variable: Variable, variables: d
     values = baseline[variable.column]
     if not variable.given:
         return values
-    condition = baseline[variables[variable.given].column]
-    return values[condition.map(lambda flag: flag is not None and not pd.isna(flag) and bool(flag))]
+    return values.loc[meeting(baseline[variables[variable.given].column], True)]
 
 
 def _survival_records(key: str, population: str, km: stats.KaplanMeierResult, follow_up: stats.MedianEstimate,

@@ -18,12 +18,19 @@ RESPONDER_CODES = ("CR", "PR")
 NO_BIOPSY = "none"  # CD19 code of a patient without a biopsy in the window
 
 
-def _days(start: pd.Series, end: pd.Series) -> pd.Series:
+def days_between(start: pd.Series, end: pd.Series) -> pd.Series:
+    """Whole days from ``start`` to ``end`` (NaN where either date is missing)."""
     return (end - start).dt.days.astype("float")
 
 
-def _months(start: pd.Series, end: pd.Series, conventions: Conventions) -> pd.Series:
-    return _days(start, end) / conventions.days_per_month
+def months_between(start: pd.Series, end: pd.Series, conventions: Conventions) -> pd.Series:
+    """Months of ``conventions.days_per_month`` days from ``start`` to ``end``."""
+    return days_between(start, end) / conventions.days_per_month
+
+
+def years_between(start: pd.Series, end: pd.Series, conventions: Conventions) -> pd.Series:
+    """Years of ``conventions.days_per_year`` days from ``start`` to ``end``."""
+    return days_between(start, end) / conventions.days_per_year
 
 
 def _optional_flag(values: pd.Series) -> pd.Series:
@@ -47,9 +54,9 @@ def car_t_outcome(registry: Registry, baseline: pd.DataFrame, conventions: Conve
     frame["car_t_responder"] = _optional_flag(response.isin(RESPONDER_CODES).where(evaluable))
     frame["car_t_complete_response"] = _optional_flag((response == "CR").where(evaluable))
     responded = response.isin(RESPONDER_CODES)
-    frame["car_t_time_to_response_months"] = _months(baseline["infusion_date"], car_t["best_response_date"],
+    frame["car_t_time_to_response_months"] = months_between(baseline["infusion_date"], car_t["best_response_date"],
                                                      conventions).where(responded)
-    frame["infusion_to_progression_months"] = _months(baseline["infusion_date"], baseline["first_progression_date"],
+    frame["infusion_to_progression_months"] = months_between(baseline["infusion_date"], baseline["first_progression_date"],
                                                       conventions)
     frame["dead"] = follow_up["death_date"].notna()
     frame["death_cause"] = follow_up["death_cause"].astype("object").where(follow_up["death_cause"].notna(), None)
@@ -128,7 +135,7 @@ def regimen_before_car_t(registry: Registry, baseline: pd.DataFrame, regimen: st
         frame[f"index_as_{role}"] = patients.isin(rows.index)
         start = rows["start_date"].reindex(patients)
         end = rows["end_date"].reindex(patients)
-        duration, washout = _days(start, end), _days(end, infusion.reindex(patients))
+        duration, washout = days_between(start, end), days_between(end, infusion.reindex(patients))
         if role == "prior":
             frame["index_prior_duration_months"] = duration / conventions.days_per_month
             frame["index_prior_washout_months"] = washout / conventions.days_per_month

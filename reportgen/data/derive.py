@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from reportgen.data.course import RESPONDER_CODES, car_t_outcome, cd19_status, regimen_before_car_t, toxicity
+from reportgen.data.course import (RESPONDER_CODES, car_t_outcome, cd19_status, months_between, regimen_before_car_t,
+                                   toxicity, years_between)
 from reportgen.data.load import Registry
 from reportgen.errors import AnalysisError
 from reportgen.spec import AnalysisSet, ComparisonSpec, Conventions, StudySpec, Variable
@@ -88,14 +89,6 @@ class Derived:
         return self.baseline.loc[self.sets[name]]
 
 
-def _years(start: pd.Series, end: pd.Series, conventions: Conventions) -> pd.Series:
-    return (end - start).dt.days / conventions.days_per_year
-
-
-def _months(start: pd.Series, end: pd.Series, conventions: Conventions) -> pd.Series:
-    return (end - start).dt.days / conventions.days_per_month
-
-
 def _whole_years(birth: pd.Series, on: pd.Series) -> pd.Series:
     """Age in completed years on a date (birthday not yet reached counts one year less)."""
     before_birthday = (on.dt.month < birth.dt.month) | ((on.dt.month == birth.dt.month) & (on.dt.day < birth.dt.day))
@@ -153,7 +146,7 @@ def derive_baseline(registry: Registry, conventions: Conventions) -> pd.DataFram
     frame["prior_lines"] = prior.groupby("patient_id").size().reindex(frame.index, fill_value=0)
     frame["prior_asct"] = prior.groupby("patient_id")["autologous_transplant"].any().reindex(
         frame.index, fill_value=False).astype(bool)
-    frame["diagnosis_to_eligibility_years"] = _years(diagnoses["diagnosis_date"].reindex(frame.index),
+    frame["diagnosis_to_eligibility_years"] = years_between(diagnoses["diagnosis_date"].reindex(frame.index),
                                                      car["eligibility_date"], conventions)
     frame["status_before_leukapheresis"] = car["status_before_leukapheresis"]
     frame["bridging"] = frame.index.isin(bridging["patient_id"])
@@ -169,29 +162,29 @@ def derive_baseline(registry: Registry, conventions: Conventions) -> pd.DataFram
     frame["first_treatment_start"] = first_treatment["start_date"].reindex(frame.index)
     frame["first_treatment_response"] = first_treatment["best_response"].reindex(frame.index)
     frame["first_treatment_response_date"] = first_treatment["best_response_date"].reindex(frame.index)
-    frame["infusion_to_first_treatment_months"] = _months(car["infusion_date"], frame["first_treatment_start"],
+    frame["infusion_to_first_treatment_months"] = months_between(car["infusion_date"], frame["first_treatment_start"],
                                                           conventions)
     frame["early_failure"] = frame["infusion_to_first_treatment_months"] <= conventions.early_failure_months
     return frame
 
 
-def values_meet(baseline: pd.DataFrame, rule: AnalysisSet, spec: StudySpec) -> pd.Index:
-    """The patients of ``baseline`` who meet a subset's condition (missing never does)."""
-    name, wanted = rule.condition
+def meeting(values: pd.Series, wanted: bool | str) -> pd.Index:
+    """The index of the values equal to ``wanted``: a flag's True or False, or a code (compared as
+    text). A missing value never meets a condition."""
 
     def meets(value: object) -> bool:
         if value is None or pd.isna(value):
             return False
         return str(value) == wanted if isinstance(wanted, str) else bool(value) == wanted
 
-    values = baseline[spec.variables[name].column]
     return values.index[values.map(meets).astype(bool)]
 
 
 def _set_members(baseline: pd.DataFrame, registry: Registry, rule: AnalysisSet, spec: StudySpec,
                  sets: dict[str, pd.Index]) -> pd.Index:
     if rule.rule == "subset":
-        return values_meet(baseline.loc[sets[rule.of]], rule, spec)
+        name, wanted = rule.condition
+        return meeting(baseline.loc[sets[rule.of], spec.variables[name].column], wanted)
     if rule.rule == "first_treatment_after_progression":
         return baseline.index[baseline["first_treatment_regimen"] == rule.regimen]
     lines = registry["treatment_lines"]
@@ -239,18 +232,18 @@ def _endpoints(registry: Registry, baseline: pd.DataFrame, conventions: Conventi
     follow_up = registry["follow_up"].set_index("patient_id").reindex(baseline.index)
     death, last_contact = follow_up["death_date"], follow_up["last_contact_date"]
     columns = {}
+    pfs_ends = {}
     for kind, origin in (("", baseline["infusion_date"]), ("2", baseline["first_treatment_start"])):
-        pfs_end = pd.concat([_next_progression(registry, origin), death], axis=1).min(axis=1)
+        pfs_end = pfs_ends[kind] = pd.concat([_next_progression(registry, origin), death], axis=1).min(axis=1)
         has_origin = origin.notna()
-        columns[f"pfs{kind}_time"] = _months(origin, pfs_end.fillna(last_contact), conventions)
+        columns[f"pfs{kind}_time"] = months_between(origin, pfs_end.fillna(last_contact), conventions)
         columns[f"pfs{kind}_event"] = pfs_end.notna().where(has_origin)
-        columns[f"os{kind}_time"] = _months(origin, death.fillna(last_contact), conventions)
+        columns[f"os{kind}_time"] = months_between(origin, death.fillna(last_contact), conventions)
         columns[f"os{kind}_event"] = death.notna().where(has_origin)
-        if kind == "2":
-            responded = baseline["first_treatment_response"].isin(RESPONDER_CODES)
-            response_date = baseline["first_treatment_response_date"].where(responded)
-            columns["dor2_time"] = _months(response_date, pfs_end.fillna(last_contact), conventions)
-            columns["dor2_event"] = pfs_end.notna().where(response_date.notna())
+    responded = baseline["first_treatment_response"].isin(RESPONDER_CODES)
+    response_date = baseline["first_treatment_response_date"].where(responded)
+    columns["dor2_time"] = months_between(response_date, pfs_ends["2"].fillna(last_contact), conventions)
+    columns["dor2_event"] = pfs_ends["2"].notna().where(response_date.notna())
     return pd.DataFrame(columns, index=baseline.index)
 
 
