@@ -9,6 +9,7 @@ key, so a figure's annotations and a table's cells match the text exactly.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from reportgen import stats
 from reportgen.analysis.study import StudyResults
@@ -20,6 +21,9 @@ from reportgen.format.style import HouseStyle
 from reportgen.format.tables import characteristics_table
 from reportgen.format.text import TextFormatter
 from reportgen.spec import StudySpec
+
+#: A formatter whose reads are noted under a place (a table's or figure's key), for ``reportgen diff``.
+Reader = Callable[[str], TextFormatter]
 
 
 def _placed(key: str, path: Path, title: str, caption: str) -> Figure:
@@ -43,10 +47,11 @@ def _short(spec: StudySpec, name: str) -> str:
     return spec.analysis_sets[name].short_label or spec.analysis_sets[name].label
 
 
-def _figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: Path) -> dict[str, Figure]:
+def _figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path) -> dict[str, Figure]:
     """The spec's Kaplan-Meier figures: one panel per endpoint, of the set or of a grouping's groups."""
     figures = {}
     for key, figure in spec.figures.items():
+        text = reader(key)
         panels = []
         for letter, endpoint_key in zip("ABCDEFGH", figure.endpoints):
             endpoint = spec.endpoints[endpoint_key]
@@ -72,11 +77,11 @@ def _balance_label(spec: StudySpec, difference: stats.StandardizedDifference) ->
     return variable.label if difference.level is None else f"{variable.label}: {difference.level}"
 
 
-def _comparison_figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: Path
-                        ) -> dict[str, Figure]:
+def _comparison_figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path) -> dict[str, Figure]:
     """Per comparison: the weighted survival curves (``<c>_survival``) and the love plot (``<c>_love``)."""
     figures = {}
     for key, comparison in spec.comparisons.items():
+        text = reader(f"{key}_survival")
         results = study.comparisons[key]
         method = text.record(f"{key}.weights.treated.mean").method
         panels = []
@@ -106,13 +111,13 @@ def _comparison_figures(spec: StudySpec, study: StudyResults, text: TextFormatte
     return figures
 
 
-def study_tables(spec: StudySpec, study: StudyResults, text: TextFormatter, style: HouseStyle) -> dict[str, Table]:
+def study_tables(spec: StudySpec, reader: Reader, style: HouseStyle) -> dict[str, Table]:
     """Every characteristics table of the spec and every comparison's tables, by key."""
     tables = {
-        key: characteristics_table(key, table, spec.variables, study.results, spec.analysis_sets, style)
+        key: characteristics_table(key, table, spec.variables, reader(key).results, spec.analysis_sets, style)
         for key, table in spec.tables.items()
     }
-    return {**tables, **comparison_tables(spec, text)}
+    return {**tables, **comparison_tables(spec, reader)}
 
 
 def _parent(key: str, text: TextFormatter) -> str:
@@ -146,8 +151,9 @@ def _flow_box(key: str, text: TextFormatter, parent: str, split: bool = False) -
     return FlowBox(key, f"{record.params['label']}\nn = {text.count(record.key)}", parent, exclusion)
 
 
-def _flowcharts(spec: StudySpec, text: TextFormatter, folder: Path) -> dict[str, Figure]:
+def _flowcharts(spec: StudySpec, reader: Reader, folder: Path) -> dict[str, Figure]:
     """Figure 1 (registry to the analysis sets) and one diagram per comparison's cohort."""
+    text = reader("flowchart")
     steps = [key[len("flow."):-len(".n")] for key, record in text.results.items()
              if key.startswith("flow.") and "label" in record.params]  # the boxes, in the derivation's order
     comparison_steps = {key for key in steps if key.split(".")[0] in spec.comparisons}
@@ -160,6 +166,7 @@ def _flowcharts(spec: StudySpec, text: TextFormatter, folder: Path) -> dict[str,
                "that step and why. The cohorts of the weighted comparisons are drawn in the supplement.")
     figures = {"flowchart": _placed("flowchart", path, "Study flowchart", caption)}
     for name, comparison in spec.comparisons.items():
+        text = reader(f"{name}_flow")
         own = [key for key in steps if key.startswith(f"{name}.")]
         root = _parent(own[0], text)  # the population the comparison's arms are formed in
         boxes = tuple(_flow_box(key, text, "" if key == root else _parent(key, text)) for key in (root, *own))
@@ -170,7 +177,7 @@ def _flowcharts(spec: StudySpec, text: TextFormatter, folder: Path) -> dict[str,
     return figures
 
 
-def study_figures(spec: StudySpec, study: StudyResults, text: TextFormatter, folder: Path) -> dict[str, Figure]:
+def study_figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path) -> dict[str, Figure]:
     """Every figure of the study by key: Kaplan-Meier figures, comparison figures, flowcharts."""
-    return {**_figures(spec, study, text, folder), **_comparison_figures(spec, study, text, folder),
-            **_flowcharts(spec, text, folder)}
+    return {**_figures(spec, study, reader, folder), **_comparison_figures(spec, study, reader, folder),
+            **_flowcharts(spec, reader, folder)}

@@ -8,12 +8,15 @@ when everything succeeded, so a failed build leaves the previous outputs intact.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from reportgen.analysis.results import ReadLog
 from reportgen.analysis.study import StudyResults, analyse
 from reportgen.data.derive import Derived, derive
 from reportgen.data.load import load_registry
@@ -21,12 +24,14 @@ from reportgen.data.validate import validate
 from reportgen.document.front import key_points, reference_list, title_page
 from reportgen.document.markdown import parse_markdown
 from reportgen.document.model import Document, Figure, Table
-from reportgen.document.passes import number_blocks, resolve_references
+from reportgen.document.passes import number_blocks, resolve_references, text_places
 from reportgen.analysis.comparison import smd_breaches
 from reportgen.assemble import study_figures, study_tables
-from reportgen.errors import RenderError
+from reportgen.errors import RenderError, SpecError
+from reportgen.format.provenance import provenance_tables
 from reportgen.format.style import TEMPLATES, HouseStyle
 from reportgen.format.text import TextFormatter
+from reportgen.lock import DRAFT_STAMP, Lock, Provenance, build_moment, provenance, read_lock, sha256_of, verify_lock
 from reportgen.render.docx import write_docx
 from reportgen.render.pdf import write_pdf
 from reportgen.render.templates import render_template
@@ -43,30 +48,84 @@ class BuildOutputs:
     files: tuple[Path, ...]
 
 
+@dataclass(frozen=True)
+class Composed:
+    """A study's documents, and where each result is shown in them (key → places)."""
+
+    documents: dict[str, Document]
+    shown_in: dict[str, tuple[str, ...]]
+
+
 def compose_documents(spec: StudySpec, tables: dict[str, Table], figures: dict[str, Figure],
-                      text: TextFormatter) -> dict[str, Document]:
+                      text: TextFormatter, stamp: str = "") -> tuple[dict[str, Document], dict[str, str],
+                                                                    list[tuple[str, str]]]:
     """Render every document's template, number its tables and figures, then resolve references.
 
     References resolve across documents, so the manuscript can cite "Supplemental Table 2".
+    Returns the documents, the labels of their tables and figures by key, and where in
+    the text each printed number landed (key, place).
     """
     folders = (spec.folder / "templates", TEMPLATES)
-    context = {"study": spec.study, "cohort": spec.cohort, "conventions": spec.conventions, "sets": spec.analysis_sets, "endpoints": spec.endpoints,
-               "comparisons": spec.comparisons, "variables": spec.variables,
+    context = {"study": spec.study, "cohort": spec.cohort, "conventions": spec.conventions, "sets": spec.analysis_sets,
+               "endpoints": spec.endpoints, "comparisons": spec.comparisons, "variables": spec.variables,
                "regimen_classes": spec.regimen_classes, "references": spec.references}
     numbered: dict[str, tuple] = {}
     labels: dict[str, str] = {}
+    text_shown: list[tuple[str, str]] = []
     for name, document in spec.documents.items():
-        markdown = render_template(document.template, folders, text, context, citations=tuple(spec.references))
+        shown: list[tuple[str, str]] = []
+        markdown = render_template(document.template, folders, text, context, citations=tuple(spec.references),
+                                   shown=shown)
         blocks = parse_markdown(markdown, tables, figures, {"title_page": title_page(spec), "key_points": key_points(spec),
                                                             "references": reference_list(spec)})
         numbered[name], document_labels = number_blocks(blocks, document.numbering_prefix)
+        text_shown += text_places(numbered[name], shown, name.capitalize())
         for key in document_labels.keys() & labels.keys():
             raise RenderError(f"{key!r} is placed in two documents")
         labels.update(document_labels)
-    stamp = "SYNTHETIC DATA" if spec.study.synthetic else ""
-    return {name: Document(spec.study.title, resolve_references(blocks, labels), stamp=stamp,
-                           running_title=spec.study.running_title)
-            for name, blocks in numbered.items()}
+    documents = {name: Document(spec.study.title, resolve_references(blocks, labels), stamp=stamp,
+                                running_title=spec.study.running_title)
+                 for name, blocks in numbered.items()}
+    return documents, labels, text_shown
+
+
+def page_stamp(spec: StudySpec, locked: bool) -> str:
+    """The stamp on every page: synthetic data, and a draft when the data are not locked."""
+    parts = (["SYNTHETIC DATA"] if spec.study.synthetic else []) + ([] if locked else [DRAFT_STAMP])
+    return " · ".join(parts)
+
+
+def verified_lock(spec: StudySpec, progress: Progress = lambda message: None) -> Lock | None:
+    """The spec's data lock, verified against the export (None for unlocked data, a draft)."""
+    if not spec.data.lock:
+        progress("warning: the data are not locked; every page is stamped " + DRAFT_STAMP)
+        return None
+    progress(f"verifying the data lock ({spec.data.lock})")
+    lock = read_lock(spec.lock_path)
+    verify_lock(lock, spec.data_path, spec.data.lock)
+    return lock
+
+
+def study_provenance(spec: StudySpec, lock: Lock | None, moment: datetime) -> Provenance:
+    return provenance(spec.path, spec.folder / "templates", spec.data_path, lock, moment, spec.study.title,
+                      spec.study.synthetic)
+
+
+def _provenance_rows(record: Provenance) -> tuple[list[tuple[str, str]], list[tuple[str, int | None, str]]]:
+    """The provenance page's rows: what, and the input files."""
+    lock = (f"{record.lock_name} ({record.lock_date})" if record.locked
+            else f"none: {DRAFT_STAMP.lower()}, hashed at build time")
+    commit = f", commit {record.reportgen_commit}" if record.reportgen_commit else ""
+    items = [("Study", record.study_title)]
+    if record.synthetic:
+        items.append(("Data", "synthetic registry (no real patient data)"))
+    items += [("Data lock", lock), ("Study spec", f"{record.spec_file}, SHA-256 {record.spec_sha256}")]
+    items += [("Study template", f"{name}, SHA-256 {digest}") for name, digest in record.templates]
+    items += [("reportgen", f"{record.reportgen_version}{commit}"), ("Python", record.python),
+              ("Packages", ", ".join(f"{name} {version}" for name, version in record.packages)),
+              ("Build date", record.build_date)]
+    inputs = [(file.name, file.rows, file.sha256) for file in record.inputs]
+    return items, inputs
 
 
 def analyse_study(spec: StudySpec, progress: Progress = lambda message: None) -> StudyResults:
@@ -86,39 +145,90 @@ def analyse_study(spec: StudySpec, progress: Progress = lambda message: None) ->
 
 
 def study_documents(spec: StudySpec, study: StudyResults, figure_folder: Path, style: HouseStyle = HouseStyle(),
-                    progress: Progress = lambda message: None) -> dict[str, Document]:
-    """Draw the figures into ``figure_folder``, build the tables, and compose every document."""
-    text = TextFormatter(study.results, style)
+                    progress: Progress = lambda message: None, record: Provenance | None = None) -> Composed:
+    """Draw the figures into ``figure_folder``, build the tables, and compose every document.
+
+    ``record`` is the build's provenance (the supplement's last page); without it the
+    data are taken as they are now, unlocked, built today.
+    """
+    if record is None:
+        record = study_provenance(spec, None, build_moment(None))
+    log = ReadLog()
+
+    def reader(place: str) -> TextFormatter:
+        return TextFormatter(study.results.reading(log, place), style)
+
     progress("drawing figures")
-    figures = study_figures(spec, study, text, figure_folder)
-    tables = study_tables(spec, study, text, style)
+    figures = study_figures(spec, study, reader, figure_folder)
+    tables = {**study_tables(spec, reader, style), **provenance_tables(*_provenance_rows(record))}
     progress("composing " + ", ".join(spec.documents))
-    return compose_documents(spec, tables, figures, text)
+    documents, labels, text_shown = compose_documents(spec, tables, figures, TextFormatter(study.results, style),
+                                                      page_stamp(spec, record.locked))
+    shown_in: dict[str, list[str]] = {}
+    places = [(key, labels.get(place, place)) for key, places in log.places.items() for place in places]
+    for key, place in places + text_shown:
+        if place not in shown_in.setdefault(key, []):
+            shown_in[key].append(place)
+    return Composed(documents, {key: tuple(places) for key, places in sorted(shown_in.items())})
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyle(),
-          progress: Progress = lambda message: None) -> BuildOutputs:
-    """Build every document of a study into ``out``; on any error ``out`` is left as it was."""
+          progress: Progress = lambda message: None, only: tuple[str, ...] = ()) -> BuildOutputs:
+    """Build every document of a study into ``out`` (or only the documents named in ``only``,
+    leaving the others as they were); on any error ``out`` is left as it was.
+
+    Besides the documents: results.json (the store), provenance.json (what the build
+    was made from, and the SHA-256 of each output) and shown_in.json (where each
+    result is shown, for ``reportgen diff``).
+    """
     progress("reading the study spec")
     spec = load_spec(study_path)
+    for name in only:
+        if name not in spec.documents:
+            raise SpecError(f"--only {name}: the study has no document {name!r} (it has: {', '.join(spec.documents)})")
+    lock = verified_lock(spec, progress)
+    moment = build_moment(lock)
+    record = study_provenance(spec, lock, moment)
     study = analyse_study(spec, progress)
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".reportgen-build-", dir=out.parent))
     try:
-        documents = study_documents(spec, study, scratch / "figures", style, progress)
+        composed = study_documents(spec, study, scratch / "figures", style, progress, record)
         (scratch / "results.json").write_text(study.results.to_json(), encoding="utf-8")
-        written = [scratch / "results.json"]
-        for name, document in documents.items():
+        (scratch / "shown_in.json").write_text(_json({"shown_in": composed.shown_in}), encoding="utf-8")
+        written = [scratch / "results.json", scratch / "shown_in.json"]
+        for name, document in composed.documents.items():
+            if only and name not in only:
+                continue
             progress(f"writing {name}.pdf")
             write_pdf(document, scratch / f"{name}.pdf", css_path=style.css, base_dir=scratch,
-                      allowed_dirs=(scratch, spec.folder))
+                      allowed_dirs=(scratch, spec.folder), created=moment)
             progress(f"writing {name}.docx")
-            write_docx(document, scratch / f"{name}.docx", reference_docx=style.reference_docx, base_dir=scratch)
+            write_docx(document, scratch / f"{name}.docx", reference_docx=style.reference_docx, base_dir=scratch,
+                       created=moment)
             written += [scratch / f"{name}.pdf", scratch / f"{name}.docx"]
+        outputs = _output_hashes(out, written) if only else {}
+        outputs.update({file.name: sha256_of(file) for file in written})
+        (scratch / "provenance.json").write_text(_json({**record.record(), "outputs": outputs}), encoding="utf-8")
+        written.append(scratch / "provenance.json")
         return BuildOutputs(out, _move_into_place(scratch, out, written))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _output_hashes(out: Path, replaced: list[Path]) -> dict[str, str]:
+    """The hashes the previous provenance.json gave the outputs this build leaves as they were."""
+    try:
+        previous = json.loads((out / "provenance.json").read_text(encoding="utf-8")).get("outputs", {})
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    names = {file.name for file in replaced}
+    return {name: digest for name, digest in previous.items() if name not in names and (out / name).exists()}
 
 
 def _move_into_place(scratch: Path, out: Path, files: list[Path]) -> tuple[Path, ...]:

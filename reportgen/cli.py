@@ -1,4 +1,4 @@
-"""The command line: ``reportgen build STUDY [--out DIR]``.
+"""The command line: ``reportgen build | lock | diff | review``.
 
 Errors reportgen raises on purpose print as a short message and exit with status 1
 (2 for bad usage); ``--traceback`` shows the full trace for a bug report.
@@ -24,6 +24,23 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("study", type=Path, help="the study folder or its study.yaml")
     build.add_argument("--out", type=Path, default=None, help="output folder (default: STUDY/output)")
     build.add_argument("--quiet", action="store_true", help="no progress display")
+    build.add_argument("--only", action="append", default=[], metavar="DOCUMENT",
+                       help="build only this document (e.g. supplement), leaving the others as they were; repeatable")
+    lock = commands.add_parser("lock", help="lock a registry export: a manifest of its files' SHA-256 and rows")
+    lock.add_argument("data", type=Path, help="the registry export folder")
+    lock.add_argument("--name", required=True, help="the lock's name, e.g. 2026-Q4")
+    lock.add_argument("--date", default=None, help="the lock's date, YYYY-MM-DD (default: today)")
+    lock.add_argument("--out", type=Path, default=None, help="the manifest file (default: DATA/lock.json)")
+    diff = commands.add_parser("diff", help="what moved between two builds (or two lock manifests)")
+    diff.add_argument("old", type=Path, help="the older build folder (or lock manifest)")
+    diff.add_argument("new", type=Path, help="the newer build folder (or lock manifest)")
+    diff.add_argument("--out", type=Path, default=None, help="also write diff.html and diff.pdf into this folder")
+    review = commands.add_parser("review", help="stamped, line-numbered copies of a locked build, one per reviewer")
+    review.add_argument("build", type=Path, help="the build folder (made from locked data)")
+    review.add_argument("--reviewers", type=Path, required=True, help="a text file: one reviewer's name per line")
+    review.add_argument("--date", default=None, help="the review date printed on each copy (default: today)")
+    review.add_argument("--out", type=Path, default=None, help="where the lock's folder of copies goes "
+                                                               "(default: BUILD/review)")
     return parser
 
 
@@ -45,7 +62,7 @@ def _build(args: argparse.Namespace) -> int:
     study = args.study
     folder = study if study.is_dir() else study.parent
     out = args.out or folder / "output"
-    outputs = build(study, out, progress=_ProgressDisplay(args.quiet))
+    outputs = build(study, out, progress=_ProgressDisplay(args.quiet), only=tuple(args.only))
     print(f"Built {len(outputs.files)} files in {outputs.folder}:")
     for file in outputs.files:
         if file.parent == outputs.folder:
@@ -54,10 +71,47 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lock(args: argparse.Namespace) -> int:
+    from reportgen.lock import LOCK_FILE, make_lock, write_lock
+
+    lock = make_lock(args.data, args.name, args.date)
+    path = write_lock(lock, args.out or args.data / LOCK_FILE)
+    print(f"Locked {len(lock.files)} files of {args.data} as {lock.name!r} ({lock.date}) in {path}:")
+    for file in lock.files:
+        rows = "" if file.rows is None else f"{file.rows} rows, "
+        print(f"  {file.name}: {rows}SHA-256 {file.sha256[:16]}…")
+    print("Point the study spec at it (data: lock: <path from the study folder>); builds then verify it.")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from reportgen.diff import difference, report_document, terminal_text
+
+    found = difference(args.old, args.new)
+    print(terminal_text(found))
+    if args.out:
+        from reportgen.render.reports import write_report
+
+        for path in write_report(report_document(found), args.out, "diff"):
+            print(f"Wrote {path}")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from reportgen.review import review_copies
+
+    manifest = review_copies(args.build, args.reviewers, args.date, args.out)
+    print(f"Review copies in {manifest.parent}; who got which copy: {manifest.name}")
+    return 0
+
+
+COMMANDS = {"build": _build, "lock": _lock, "diff": _diff, "review": _review}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _build(args)
+        return COMMANDS[args.command](args)
     except DataValidationError as error:
         if args.traceback:
             raise

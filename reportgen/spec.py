@@ -36,8 +36,19 @@ class StudyInfo:
 
 @dataclass(frozen=True)
 class DataSource:
+    """Where the registry export is, and the lock manifest it must match (``reportgen lock``)."""
+
     path: str
     source: str = "csv"
+    lock: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewSpec:
+    """What the cover page of each scientific committee review copy says."""
+
+    deadline: str = ""
+    instructions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -255,6 +266,7 @@ class StudySpec:
     regimen_classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     conventions: Conventions = Conventions()
     cohort: Cohort = Cohort()
+    review: ReviewSpec = ReviewSpec()
     path: Path = field(default=Path("study.yaml"), metadata={"internal": True})
 
     @property
@@ -264,6 +276,10 @@ class StudySpec:
     @property
     def data_path(self) -> Path:
         return (self.folder / self.data.path).resolve()
+
+    @property
+    def lock_path(self) -> Path:
+        return (self.folder / self.data.lock).resolve()
 
 
 SET_RULES = ("first_treatment_after_progression", "treated_before_car_t", "subset")

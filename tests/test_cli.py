@@ -45,6 +45,14 @@ def test_bad_data_fails_readably_and_keeps_earlier_outputs(study, tmp_path, caps
     frame.loc[3, "infusion_date"] = "31/02/2022"
     frame.to_csv(car_t, index=False)
 
+    # under its lock, the changed export is refused, the file named
+    assert main(["build", str(study), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "car_t.csv has changed since the lock" in err and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+    # locked again, the bad value fails validation, the patient and the column named
+    assert main(["lock", str(tmp_path / "data"), "--name", "relocked", "--date", "2026-11-30"]) == 0
     assert main(["build", str(study), "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "car_t.csv" in err and patient in err and "infusion_date" in err

@@ -83,7 +83,7 @@ def test_sensitivity_analyses_inherit_unset_settings(example):
 def test_tables_are_rectangular_and_flag_imbalance(example):
     spec, _, study = example
     text = TextFormatter(study.results, HouseStyle())
-    tables = comparison_tables(spec, text)
+    tables = comparison_tables(spec, lambda place: text)
     assert {"vs_other_balance", "vs_other_outcomes", "vs_other_sensitivity", "vs_len_formation",
             "vs_len_weights", "vs_other_mix"} <= tables.keys()
     balance = tables["vs_other_balance"]

@@ -38,7 +38,7 @@ YEAR = re.compile(r"^(19|20)\d\d$")
 def composed(tmp_path_factory):
     spec = load_spec(EXAMPLE)
     study = analyse_study(spec)
-    documents = study_documents(spec, study, tmp_path_factory.mktemp("figures"), STYLE)
+    documents = study_documents(spec, study, tmp_path_factory.mktemp("figures"), STYLE).documents
     return spec, study, documents
 
 

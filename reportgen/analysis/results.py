@@ -72,7 +72,44 @@ class ResultSet(Mapping[str, Result]):
     def __len__(self) -> int:
         return len(self._records)
 
+    def items(self):
+        """Every (key, record), in production order; listing the store is not reading a result."""
+        return self._records.items()
+
+    def reading(self, log: "ReadLog", place: str) -> "ResultSet":
+        """The same records, each read noted in ``log`` under ``place`` (a table's or a figure's key)."""
+        view = _LoggedResultSet.__new__(_LoggedResultSet)
+        view._records, view._log, view._place = self._records, log, place
+        return view
+
     def to_json(self) -> str:
         """The store as JSON: keys sorted, one object per record (stable across runs)."""
         records = [asdict(self._records[key]) for key in sorted(self._records)]
         return json.dumps({"results": records}, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+class ReadLog:
+    """Where each result was shown: key → places (table, figure or text), for ``reportgen diff``.
+
+    Filled while tables, figures and text read the store; its order is the reading order.
+    """
+
+    def __init__(self) -> None:
+        self.places: dict[str, list[str]] = {}
+
+    def add(self, key: str, place: str) -> None:
+        places = self.places.setdefault(key, [])
+        if place not in places:
+            places.append(place)
+
+
+class _LoggedResultSet(ResultSet):
+    """A ResultSet view that notes each key read (see ``ResultSet.reading``)."""
+
+    _log: ReadLog
+    _place: str
+
+    def __getitem__(self, key: str) -> Result:
+        result = super().__getitem__(key)
+        self._log.add(key, self._place)
+        return result

@@ -55,3 +55,48 @@ def resolve_references(blocks: tuple[Block, ...], labels: dict[str, str]) -> tup
             block = dataclasses.replace(block, caption=_resolve_runs(block.caption, labels))
         resolved.append(block)
     return tuple(resolved)
+
+
+def _block_text(block: Block) -> str:
+    if isinstance(block, (Paragraph, Heading)):
+        return "".join(run.text for run in block.runs)
+    if isinstance(block, BulletList):
+        return "\n".join("".join(run.text for run in item) for item in block.items)
+    if isinstance(block, Figure):
+        return "".join(run.text for run in block.caption)
+    return ""
+
+
+def text_places(blocks: tuple[Block, ...], shown: list[tuple[str, str]], document: str) -> list[tuple[str, str]]:
+    """Where each number of the text landed: (key, "Manuscript › Results › <heading>, paragraph k").
+
+    ``shown`` is the template's formatting calls in rendering order, as (key, text
+    printed). Jinja renders in reading order, so each printed text is looked for from
+    the block where the previous one was found; a text found nowhere (a value only
+    used in a condition) is placed in the document as a whole.
+    """
+    headings: list[str] = []
+    places: list[str] = []
+    texts: list[str] = []
+    paragraph = 0
+    for block in blocks:
+        if isinstance(block, Heading):
+            level = block.level
+            headings = headings[:level - 1] + [_block_text(block).strip()]
+            paragraph = 0
+        elif isinstance(block, (Paragraph, BulletList, Figure)):
+            paragraph += 1
+        where = " › ".join([document, *headings])
+        places.append(where if isinstance(block, Heading) else f"{where}, paragraph {paragraph}")
+        texts.append(_block_text(block))
+    located = []
+    cursor = 0
+    for key, printed in shown:
+        order = [*range(cursor, len(blocks)), *range(cursor)]
+        found = next((index for index in order if printed and printed in texts[index]), None)
+        if found is None:
+            located.append((key, document))
+            continue
+        cursor = found
+        located.append((key, places[found]))
+    return located

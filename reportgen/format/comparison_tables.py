@@ -7,6 +7,8 @@ Every number is a record of ``analysis.comparison``; here it only gets its forma
 
 from __future__ import annotations
 
+from typing import Callable
+
 from reportgen.analysis.comparison import ARMS, weightings
 from reportgen.analysis.results import ResultSet, level_key
 from reportgen.format.numbers import fmt_number, fmt_proportion
@@ -217,16 +219,21 @@ def formation_table(key: str, comparison: ComparisonSpec, results: ResultSet) ->
                  header=(header,), body=tuple(body), notes=notes, column_widths=(0.8, 0.2))
 
 
-def comparison_tables(spec: StudySpec, text: TextFormatter) -> dict[str, Table]:
+def comparison_tables(spec: StudySpec, reader: Callable[[str], TextFormatter]) -> dict[str, Table]:
     """Every table of every comparison, keyed ``<comparison>_formation``, ``_balance``, ``_weights``,
-    ``_mix``, ``_outcomes`` and ``_sensitivity``."""
+    ``_mix``, ``_outcomes`` and ``_sensitivity``; ``reader(table key)`` gives each its formatter."""
+    makers = {
+        "formation": lambda key, comparison, text: formation_table(key, comparison, text.results),
+        "balance": lambda key, comparison, text: balance_table(key, comparison, spec.variables, text.results,
+                                                               text.style),
+        "weights": lambda key, comparison, text: weights_table(key, comparison, text.results, text.style),
+        "mix": lambda key, comparison, text: mix_table(key, comparison, spec, text.results, text.style),
+        "outcomes": lambda key, comparison, text: outcomes_table(key, comparison, spec.endpoints, text),
+        "sensitivity": lambda key, comparison, text: sensitivity_table(key, comparison, spec.endpoints, text),
+    }
     tables = {}
     for key, comparison in spec.comparisons.items():
-        for table in (formation_table(key, comparison, text.results),
-                      balance_table(key, comparison, spec.variables, text.results, text.style),
-                      weights_table(key, comparison, text.results, text.style),
-                      mix_table(key, comparison, spec, text.results, text.style),
-                      outcomes_table(key, comparison, spec.endpoints, text),
-                      sensitivity_table(key, comparison, spec.endpoints, text)):
+        for name, make in makers.items():
+            table = make(key, comparison, reader(f"{key}_{name}"))
             tables[table.key] = table
     return tables

@@ -18,10 +18,26 @@ from reportgen.errors import RenderError, ReportgenError
 from reportgen.format.text import TextFormatter
 
 
-def template_functions(text: TextFormatter, citations: tuple[str, ...] = ()) -> dict[str, Callable[..., Any]]:
+#: Template functions that print a results-store record (the key is their first argument).
+PRINTING = ("count", "percent", "count_percent", "number", "median", "interval", "median_ci", "p_value", "rate",
+            "rate_ci", "rate_interval", "hazard_ratio", "median_quartiles")
+
+
+def _noting(function: Callable[..., str], shown: list[tuple[str, str]]) -> Callable[..., str]:
+    """``function``, with each (key, printed text) appended to ``shown``."""
+    def printed(key: str, *args: Any, **kwargs: Any) -> str:
+        out = function(key, *args, **kwargs)
+        shown.append((key, out))
+        return out
+    return printed
+
+
+def template_functions(text: TextFormatter, citations: tuple[str, ...] = (),
+                       shown: list[tuple[str, str]] | None = None) -> dict[str, Callable[..., Any]]:
     """The functions a template may call: formatted numbers by key, citations and placements.
 
-    ``citations`` are the spec's reference keys in their numbered order.
+    ``citations`` are the spec's reference keys in their numbered order; ``shown``, when
+    given, receives every printed number as (key, text) in rendering order.
     """
 
     def cite(*keys: str) -> str:
@@ -30,7 +46,7 @@ def template_functions(text: TextFormatter, citations: tuple[str, ...] = ()) -> 
             raise RenderError(f"cite(): no reference with key {unknown[0]!r} in the study spec")
         return "^" + ",".join(str(citations.index(key) + 1) for key in keys) + "^"
 
-    return {
+    functions = {
         "cite": cite,
         "count": text.count,
         "percent": text.percent,
@@ -55,18 +71,22 @@ def template_functions(text: TextFormatter, citations: tuple[str, ...] = ()) -> 
         "pagebreak": lambda: "\n\n::pagebreak\n\n",
         "ref": lambda key: f"[[ref:{key}]]",
     }
+    if shown is not None:
+        functions.update({name: _noting(functions[name], shown) for name in PRINTING})
+    return functions
 
 
 def render_template(name: str, folders: tuple[Path, ...], text: TextFormatter, context: dict[str, Any],
-                    citations: tuple[str, ...] = ()) -> str:
-    """Render template ``name`` (first found in ``folders``) to Markdown text."""
+                    citations: tuple[str, ...] = (), shown: list[tuple[str, str]] | None = None) -> str:
+    """Render template ``name`` (first found in ``folders``) to Markdown text (``shown``: see
+    ``template_functions``)."""
     environment = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(folder) for folder in folders]),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
     )
-    environment.globals.update(template_functions(text, citations))
+    environment.globals.update(template_functions(text, citations, shown))
     try:
         return environment.get_template(name).render(**context)
     except jinja2.TemplateNotFound:
