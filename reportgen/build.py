@@ -108,7 +108,7 @@ def verified_lock(spec: StudySpec, progress: Progress = lambda message: None) ->
 
 def study_provenance(spec: StudySpec, lock: Lock | None, moment: datetime) -> Provenance:
     return provenance(spec.path, spec.folder / "templates", spec.data_path, lock, moment, spec.study.title,
-                      spec.study.synthetic)
+                      spec.study.synthetic, (spec.review.deadline, spec.review.instructions))
 
 
 def _provenance_rows(record: Provenance) -> tuple[list[tuple[str, str]], list[tuple[str, int | None, str]]]:

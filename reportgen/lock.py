@@ -209,6 +209,8 @@ class Provenance:
     packages: tuple[tuple[str, str], ...]
     build_date: str
     synthetic: bool
+    review_deadline: str = ""
+    review_instructions: tuple[str, ...] = ()
 
     @property
     def locked(self) -> bool:
@@ -224,8 +226,9 @@ class Provenance:
 
 
 def provenance(spec_path: Path, templates_folder: Path, data_folder: Path, lock: Lock | None, moment: datetime,
-               study_title: str, synthetic: bool) -> Provenance:
-    """The provenance of a build: locked inputs as locked (already verified), else hashed now."""
+               study_title: str, synthetic: bool, review: tuple[str, tuple[str, ...]] = ("", ())) -> Provenance:
+    """The provenance of a build: locked inputs as locked (already verified), else hashed now;
+    ``review`` is the spec's review deadline and instructions, for the review copies' cover."""
     inputs = lock.files if lock else tuple(_locked_file(data_folder, path) for path in _export_files(data_folder))
     templates = tuple((path.relative_to(templates_folder).as_posix(), sha256_of(path))
                       for path in _export_files(templates_folder)) if templates_folder.is_dir() else ()
@@ -236,4 +239,5 @@ def provenance(spec_path: Path, templates_folder: Path, data_folder: Path, lock:
         python=".".join(str(part) for part in sys.version_info[:3]),
         packages=tuple((package, _version(package)) for package in PACKAGES),
         build_date=moment.date().isoformat(), synthetic=synthetic,
+        review_deadline=review[0], review_instructions=review[1],
     )

@@ -1,10 +1,13 @@
 """The command line as a user meets it: progress, outputs, readable errors, nothing lost."""
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 
 from reportgen.cli import main
 
@@ -32,6 +35,44 @@ def test_build_writes_outputs_and_reports_progress(study, tmp_path, capsys):
     assert "manuscript.pdf" in captured.out
     assert {p.name for p in out.iterdir()} >= {"manuscript.pdf", "manuscript.docx", "results.json", "figures"}
     assert not list(tmp_path.glob(".reportgen-build-*")), "scratch folder left behind"
+
+
+def test_supplement_only_rebuild_on_unlocked_data_then_diff(study, tmp_path, capsys):
+    """After a death date moves and the lock is dropped: the supplement alone is rebuilt,
+    stamped DRAFT on every page, the manuscript left as it was; diff lists what moved."""
+    out, before = tmp_path / "out", tmp_path / "before"
+    assert main(["build", str(study), "--out", str(out), "--quiet"]) == 0
+    shutil.copytree(out, before)
+    follow_up = tmp_path / "data" / "follow_up.csv"
+    frame = pd.read_csv(follow_up, dtype=str, keep_default_na=False)
+    row = frame["patient_id"] == "SYN-00241"
+    frame.loc[row, ["death_date", "last_contact_date"]] = "2024-03-01"
+    frame.to_csv(follow_up, index=False)
+    spec = study / "study.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("  lock: ../data/lock.json\n", ""), encoding="utf-8")
+
+    assert main(["build", str(study), "--out", str(out), "--only", "supplement"]) == 0
+    assert "not locked" in capsys.readouterr().err
+    for name in ("manuscript.pdf", "manuscript.docx"):
+        assert (out / name).read_bytes() == (before / name).read_bytes()
+    assert (out / "supplement.pdf").read_bytes() != (before / "supplement.pdf").read_bytes()
+    pages = PdfReader(str(out / "supplement.pdf")).pages
+    assert all("DRAFT — UNLOCKED DATA" in page.extract_text() for page in pages)
+    outputs = json.loads((out / "provenance.json").read_text())["outputs"]
+    assert outputs["manuscript.pdf"] == hashlib.sha256((out / "manuscript.pdf").read_bytes()).hexdigest()
+
+    assert main(["diff", str(before), str(out), "--out", str(tmp_path / "report")]) == 0
+    listing = capsys.readouterr().out
+    assert "(unlocked data)" in listing and "follow_up.csv" in listing
+    assert "os2.at_risk.9: 5 → 6" in listing and "pfs2.median" not in listing
+    report = PdfReader(str(tmp_path / "report" / "diff.pdf"))
+    assert "Numbers that changed" in "".join(page.extract_text() for page in report.pages)
+    assert (tmp_path / "report" / "diff.html").read_text(encoding="utf-8").count("os2.at_risk.9") == 1
+
+    # a draft is not sent for review
+    (tmp_path / "reviewers.txt").write_text("Dr Ana Example\n", encoding="utf-8")
+    assert main(["review", str(out), "--reviewers", str(tmp_path / "reviewers.txt")]) == 1
+    assert "unlocked data" in capsys.readouterr().err and not (out / "review").exists()
 
 
 def test_bad_data_fails_readably_and_keeps_earlier_outputs(study, tmp_path, capsys):

@@ -4,8 +4,10 @@ The PDF's text (pypdf) and the DOCX's tables (python-docx) must both carry every
 count and percentage of the reference study's Tables 1 and 3, and the same cells.
 """
 
+import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import docx
@@ -161,3 +163,92 @@ def test_a_sample_of_the_text_matches_results_json(outputs, pdf_text):
     p = value("pfs2.timing.p")
     assert 0.0001 <= p < 0.05
     assert _squash(f"months (P = {f'{p:.4f}'.rstrip('0').lstrip('0')}) and median OS2") in text
+
+
+def test_a_rebuild_of_the_same_inputs_is_byte_identical(outputs, tmp_path):
+    """Same lock, same spec: the same bytes, figures included (dates come from the lock)."""
+    again = tmp_path / "again"
+    build(EXAMPLE, again)
+    files = sorted(p.relative_to(outputs) for p in outputs.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    different = [str(f) for f in files if (outputs / f).read_bytes() != (again / f).read_bytes()]
+    assert different == []
+
+
+def test_provenance_records_the_lock_the_inputs_and_the_versions(outputs, supplement):
+    record = json.loads((outputs / "provenance.json").read_text())
+    lock = json.loads((EXAMPLE.parent / "synthetic-registry" / "data" / "lock.json").read_text())
+    assert (record["lock_name"], record["lock_date"]) == (lock["name"], lock["date"])
+    assert record["build_date"] == lock["date"]
+    assert record["inputs"] == lock["files"]
+    assert record["spec_sha256"] == hashlib.sha256((EXAMPLE / "study.yaml").read_bytes()).hexdigest()
+    assert record["packages"]["lifelines"] and record["reportgen_version"]
+    for name in ("manuscript.pdf", "supplement.docx", "results.json"):
+        assert record["outputs"][name] == hashlib.sha256((outputs / name).read_bytes()).hexdigest()
+    # the supplement's last page says the same, and its PDF carries the lock date
+    pdf, _ = supplement
+    last = PdfReader(str(outputs / "supplement.pdf")).pages[-1].extract_text()
+    assert "Provenance" in last and lock["name"] in _squash(last)
+    assert lock["files"][0]["sha256"][:32] in _squash(last).replace(" ", "")
+    created = PdfReader(str(outputs / "supplement.pdf")).metadata["/CreationDate"]
+    assert created.startswith("D:" + lock["date"].replace("-", ""))
+    assert "DRAFT" not in pdf  # locked data: no draft stamp
+
+
+def test_shown_in_names_the_tables_figures_and_paragraphs(outputs):
+    shown = json.loads((outputs / "shown_in.json").read_text())["shown_in"]
+    assert "Table 1" in shown["tl_post.age.median"]
+    assert any(place.startswith("Manuscript › Results") for place in shown["tl_post.age.median"])
+    assert "Figure 2" in shown["pfs2.timing.p"]
+    assert "Figure 1" in shown["flow.tl_post.n"]
+
+
+def test_review_copies_of_the_locked_build(outputs, tmp_path):
+    """Per reviewer and document: every PDF page stamped with that reviewer and line-numbered from 1;
+    every Word section numbering its lines under a stamped header; a manifest with each copy's hash."""
+    from docx.oxml.ns import qn
+
+    from reportgen.render.review import page_line_numbers, stamp_text
+    from reportgen.review import review_copies
+
+    reviewers = tmp_path / "reviewers.txt"
+    reviewers.write_text("# the committee\nDr Ana Example\n\nProf. B. Synthetic\n", encoding="utf-8")
+    manifest_path = review_copies(outputs, reviewers, "2026-11-30", tmp_path / "review")
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest_path.parent.name == manifest["lock_name"] and manifest["deadline"] == "2026-12-15"
+    assert {(c["reviewer"], c["file"]) for c in manifest["copies"]} == {
+        (name, f"{folder}/{document}{suffix}") for name, folder in (("Dr Ana Example", "dr-ana-example"),
+                                                                  ("Prof. B. Synthetic", "prof-b-synthetic"))
+        for document in ("manuscript", "supplement") for suffix in (".pdf", ".docx")}
+    for copy in manifest["copies"]:
+        path = manifest_path.parent / copy["file"]
+        assert copy["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        stamp = stamp_text(copy["reviewer"], "2026-11-30")
+        if path.suffix == ".pdf":
+            pages = PdfReader(str(path)).pages
+            source = PdfReader(str(outputs / f"{copy['document']}.pdf")).pages
+            assert len(pages) == len(source) + 1
+            assert "Comments due by 2026-12-15" in pages[0].extract_text()
+            for number, page in enumerate(pages, start=1):
+                assert _squash(stamp) in _squash(page.extract_text()), f"{path.name} page {number}: no stamp"
+                lines = page_line_numbers(page)
+                assert lines and lines == list(range(1, len(lines) + 1)), f"{path.name} page {number}: {lines}"
+        else:
+            document = docx.Document(str(path))
+            for section in document.sections:
+                numbering = section._sectPr.find(qn("w:lnNumType"))
+                assert numbering is not None and numbering.get(qn("w:countBy")) == "1"
+                assert stamp in [paragraph.text for paragraph in section.header.paragraphs]
+            assert copy["reviewer"] in "\n".join(p.text for p in document.paragraphs[:8])
+
+
+def test_review_refuses_an_altered_build(outputs, tmp_path):
+    from reportgen.review import ReviewError, review_copies
+
+    altered = tmp_path / "build"
+    shutil.copytree(outputs, altered)
+    (altered / "manuscript.docx").write_bytes(b"edited by hand")
+    (tmp_path / "reviewers.txt").write_text("Dr Ana Example\n", encoding="utf-8")
+    with pytest.raises(ReviewError, match="manuscript.docx is not the file the build wrote"):
+        review_copies(altered, tmp_path / "reviewers.txt", "2026-11-30")
+    assert not (altered / "review").exists()

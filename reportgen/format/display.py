@@ -18,8 +18,8 @@ def display(result: Result, style: HouseStyle = HouseStyle()) -> str:
     """'5 (45.5%)', '3.1 (1.8-4.1)', '20.6% (95% CI, 9.8%-36.2%)', 'P = .0138', '0.71 [0.44-1.13]' ..."""
     text = TextFormatter(ResultSet([result]), style)
     key, statistic = result.key, result.statistic
-    if result.value is None:
-        return text.median(key) if result.unit == "months" else style.missing_text
+    if result.value is None and result.unit != "months":
+        return style.missing_text
     if statistic in _COUNTS:
         return text.count_percent(key) if statistic == "count" and result.n else text.count(key)
     if statistic in ("proportion", "survival"):
