@@ -28,6 +28,7 @@ test: $(STAMP)
 # Regenerate the synthetic registry (committed; only needed when the generator changes).
 registry: $(STAMP)
 	$(BIN)/python examples/synthetic-registry/generate.py --out examples/synthetic-registry/data --patients 1500 --seed 20240820
+	$(BIN)/reportgen lock examples/synthetic-registry/data --name synthetic-registry-2024-08-20
 
 clean:
 	rm -rf $(VENV) $(OUT)

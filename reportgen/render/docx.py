@@ -67,14 +67,14 @@ REQUIRED_STYLES = (
 )
 
 #: Zip timestamp and core-property date when no ``created`` is given (the zip format's epoch).
-_DEFAULT_DATE = datetime(1980, 1, 1, tzinfo=timezone.utc)
+DEFAULT_DATE = datetime(1980, 1, 1, tzinfo=timezone.utc)
 #: Rules in eighths of a point: 1 pt above the header (repeats with it), 0.5 pt under it.
 _HEADER_TOP_RULE = 8
 _HEADER_BOTTOM_RULE = 4
 #: A figure may take at most this share of the text height, so its caption fits beside it.
 _MAX_FIGURE_HEIGHT_SHARE = 0.8
 #: Characters XML 1.0 cannot hold (control characters other than tab, newline, return).
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 #: Schema order of the ``w:tcPr`` and ``w:trPr`` children this module writes.
 _TCPR_ORDER = ("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
@@ -87,7 +87,7 @@ def _local(element) -> str:
     return element.tag.rsplit("}", 1)[1]
 
 
-def _insert_ordered(parent, child, order: tuple[str, ...]) -> None:
+def insert_ordered(parent, child, order: tuple[str, ...]) -> None:
     """Insert ``child`` into ``parent`` at its schema position, replacing a same-named child."""
     name = _local(child)
     for existing in parent.findall(qn(f"w:{name}")):
@@ -128,7 +128,7 @@ class _Writer:
 
     def text(self, text: str) -> str:
         """Text Word can store: XML-illegal control characters are dropped, with a warning."""
-        clean = _XML_ILLEGAL.sub("", text)
+        clean = XML_ILLEGAL.sub("", text)
         if clean != text:
             self.warnings.append(f"dropped control characters Word cannot store from {clean[:40]!r}")
         return clean
@@ -259,9 +259,9 @@ def _fix_layout(table, widths: list[int]) -> None:
 def _row_properties(row, *, repeat_as_header: bool) -> None:
     """Never split a row across pages; mark header rows to repeat (``w:tblHeader``)."""
     tr_pr = row._tr.get_or_add_trPr()
-    _insert_ordered(tr_pr, _on("cantSplit"), _TRPR_ORDER)
+    insert_ordered(tr_pr, _on("cantSplit"), _TRPR_ORDER)
     if repeat_as_header:
-        _insert_ordered(tr_pr, _on("tblHeader"), _TRPR_ORDER)
+        insert_ordered(tr_pr, _on("tblHeader"), _TRPR_ORDER)
 
 
 def _header_rules(row, *, top: bool, bottom: bool) -> None:
@@ -279,7 +279,7 @@ def _header_rules(row, *, top: bool, bottom: bool) -> None:
                     rule.set(qn(f"w:{key}"), value)
                 borders.append(rule)
         if len(borders):
-            _insert_ordered(cell._tc.get_or_add_tcPr(), borders, _TCPR_ORDER)
+            insert_ordered(cell._tc.get_or_add_tcPr(), borders, _TCPR_ORDER)
 
 
 def _field(paragraph, instruction: str) -> None:
@@ -390,7 +390,7 @@ def write_docx(
     for block in document.blocks:
         writer.block(block)
     _page_furniture(writer, document)
-    moment = created or _DEFAULT_DATE
+    moment = created or DEFAULT_DATE
     _core_properties(doc, document, moment)
     buffer = BytesIO()
     doc.save(buffer)

@@ -146,7 +146,7 @@ def _captured_warnings() -> Iterator[list[str]]:
 
 
 @contextmanager
-def _fixed_font_timestamps(created: datetime | None) -> Iterator[None]:
+def fixed_font_timestamps(created: datetime | None) -> Iterator[None]:
     """Pin the timestamp fontTools writes into each subset font while the PDF is written.
 
     Without HarfBuzz-Subset, WeasyPrint subsets fonts with fontTools, which stamps
@@ -212,7 +212,7 @@ def write_pdf(
     _check_figures(document, base_dir, fetcher)
     page = document_html(document, Path(css_path), extra_css=font_face_css(font_dir), created=created)
     path = Path(path)
-    with _captured_warnings() as warnings, _fixed_font_timestamps(created):
+    with _captured_warnings() as warnings, fixed_font_timestamps(created):
         try:
             font_config = FontConfiguration()
             html = HTML(string=page, base_url=_real(base_dir).as_uri() + "/", url_fetcher=fetcher)

@@ -36,11 +36,11 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 
 from reportgen.errors import RenderError
-from reportgen.render.docx import _DEFAULT_DATE, _XML_ILLEGAL, _insert_ordered, repeatable_zip
+from reportgen.render.docx import DEFAULT_DATE, XML_ILLEGAL, insert_ordered, repeatable_zip
 from reportgen.render.pdf import (
     SANS_FAMILY,
     SERIF_FAMILY,
-    _fixed_font_timestamps,
+    fixed_font_timestamps,
     bundled_font_dir,
     font_face_css,
     safe_url_fetcher,
@@ -301,7 +301,7 @@ def _render(page: str, identifier: bytes, what: str) -> bytes:
     from weasyprint import HTML
 
     fetcher = safe_url_fetcher([bundled_font_dir()])
-    with _fixed_font_timestamps(None):
+    with fixed_font_timestamps(None):
         try:
             return HTML(string=page, url_fetcher=fetcher).write_pdf(pdf_identifier=identifier)
         except Exception as error:  # WeasyPrint has no error hierarchy of its own
@@ -494,7 +494,7 @@ _TEXT_SHAPE_TYPE = (
 
 def _xml_text(text: str) -> str:
     """Text Word can store (XML-illegal control characters dropped)."""
-    return _XML_ILLEGAL.sub("", text)
+    return XML_ILLEGAL.sub("", text)
 
 
 def _style_or_none(doc, name: str):
@@ -511,7 +511,7 @@ def _number_lines(section) -> None:
     numbering.set(qn("w:countBy"), "1")
     numbering.set(qn("w:restart"), "newPage")
     numbering.set(qn("w:distance"), str(round(_NUMBER_GAP_PT * 20)))
-    _insert_ordered(section._sectPr, numbering, _SECTPR_ORDER)
+    insert_ordered(section._sectPr, numbering, _SECTPR_ORDER)
 
 
 def _watermark_run(stamp: str, section, index: int):
@@ -549,7 +549,7 @@ def _own_parts(doc, section, number: int) -> tuple[list, list]:
 def _unnumbered(part) -> None:
     """Keep a header's or footer's lines out of the line numbering (LibreOffice would count them)."""
     for paragraph in part._element.iter(qn("w:p")):
-        _insert_ordered(paragraph.get_or_add_pPr(), OxmlElement("w:suppressLineNumbers"), _PPR_ORDER)
+        insert_ordered(paragraph.get_or_add_pPr(), OxmlElement("w:suppressLineNumbers"), _PPR_ORDER)
 
 
 def _stamp_headers(doc, stamp: str) -> None:
@@ -606,7 +606,7 @@ def review_docx(source: Path, target: Path, cover: Cover) -> None:
         _number_lines(section)
     _stamp_headers(doc, stamp_text(cover.reviewer, cover.date))
     _insert_cover(doc, cover)
-    moment: datetime = doc.core_properties.modified or doc.core_properties.created or _DEFAULT_DATE
+    moment: datetime = doc.core_properties.modified or doc.core_properties.created or DEFAULT_DATE
     buffer = BytesIO()
     doc.save(buffer)
     _write_atomically(target, repeatable_zip(buffer.getvalue(), moment))
