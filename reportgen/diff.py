@@ -118,6 +118,10 @@ def _same(old: Result, new: Result) -> bool:
     return True
 
 
+def _rows(file: LockedFile | None) -> str:
+    return "" if file is None or file.rows is None else str(file.rows)
+
+
 def _file_changes(old: Lock | None, new: Lock | None) -> tuple[FileChange, ...]:
     old_files = {file.name: file for file in (old.files if old else ())}
     new_files = {file.name: file for file in (new.files if new else ())}
@@ -126,8 +130,7 @@ def _file_changes(old: Lock | None, new: Lock | None) -> tuple[FileChange, ...]:
         a, b = old_files.get(name), new_files.get(name)
         if a and b and a.sha256 == b.sha256:
             continue
-        rows = lambda file: "" if file is None or file.rows is None else str(file.rows)  # noqa: E731
-        changes.append(FileChange(name, rows(a), rows(b), a.sha256 if a else "", b.sha256 if b else ""))
+        changes.append(FileChange(name, _rows(a), _rows(b), a.sha256 if a else "", b.sha256 if b else ""))
     return tuple(changes)
 
 

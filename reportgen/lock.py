@@ -29,6 +29,7 @@ from pathlib import Path
 
 from reportgen import __version__
 from reportgen.errors import ReportgenError
+from reportgen.files import write_atomically
 
 #: Version of the manifest's layout, so a later reportgen can read an older lock.
 LOCK_FORMAT = 1
@@ -116,11 +117,7 @@ def make_lock(folder: str | Path, name: str, lock_date: str | None = None) -> Lo
 
 def write_lock(lock: Lock, path: Path) -> Path:
     """Write the manifest atomically (a temporary file beside it, then a rename)."""
-    path = Path(path)
-    scratch = path.with_name(f".{path.name}.tmp")
-    scratch.write_text(lock.to_json(), encoding="utf-8")
-    scratch.replace(path)
-    return path
+    return write_atomically(path, lock.to_json())
 
 
 def read_lock(path: str | Path) -> Lock:

@@ -9,6 +9,7 @@ import pytest
 
 from reportgen.analysis.results import Result
 from reportgen.build import analyse_study
+from reportgen.document.model import Table
 from reportgen.diff import Difference, compare_results, report_document, terminal_text
 from reportgen.spec import load_spec
 
@@ -40,7 +41,7 @@ def test_compare_lists_changed_added_and_removed_with_displays_and_places():
     assert "(same at display precision)" in text
     assert "tl_post.male" not in text
     document = report_document(Difference("old", "new", changed, added, removed, sizes, ()))
-    assert [block.title for block in document.blocks if hasattr(block, "title") and hasattr(block, "body")] == [
+    assert [block.title for block in document.blocks if isinstance(block, Table)] == [
         "Analysis set sizes", "Numbers that changed", "Keys added", "Keys removed"]
 
 
