@@ -122,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"reportgen: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a file that cannot be read or written: disk full, no permission
+        if args.traceback:
+            raise
+        print(f"reportgen: {error.strerror or error}: {error.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

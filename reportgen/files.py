@@ -18,7 +18,10 @@ from typing import Iterator
 def replacing(target: str | Path) -> Iterator[Path]:
     """A temporary path beside ``target`` to write to; it replaces ``target`` when the block succeeds."""
     target = Path(target)
-    handle, scratch = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        handle, scratch = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:  # name the file the user asked for, not the temporary one
+        raise OSError(error.errno, error.strerror, str(target)) from None
     os.close(handle)
     try:
         yield Path(scratch)

@@ -120,3 +120,12 @@ def test_spec_error_exit_code_and_traceback_flag(study, tmp_path, capsys):
 
     with pytest.raises(SpecError):
         main(["--traceback", "build", str(study), "--out", str(tmp_path / "out")])
+
+
+def test_an_unwritable_output_is_a_readable_error(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "patients.csv").write_text("patient_id\nP1\n", encoding="utf-8")
+    assert main(["lock", str(data), "--name", "v1", "--out", str(tmp_path / "missing" / "lock.json")]) == 1
+    err = capsys.readouterr().err
+    assert f"No such file or directory: {tmp_path / 'missing' / 'lock.json'}" in err and "Traceback" not in err
