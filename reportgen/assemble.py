@@ -35,7 +35,7 @@ def _placed(key: str, path: Path, title: str, caption: str) -> Figure:
 def _km_curve(label: str, key: str, km: stats.KaplanMeierResult, ticks: tuple[float, ...], text: TextFormatter,
               grouped: bool) -> Curve:
     """One curve with its number at risk and its median text, all read from the results store."""
-    at_risk = tuple(int(text.record(f"{key}.at_risk.{t:g}").value) for t in ticks)
+    at_risk = tuple(text.count(f"{key}.at_risk.{t:g}") for t in ticks)
     median_key = f"{key}.median"
     median = (f"median {text.median_ci(median_key)}" if grouped
               else f"Median {text.median(median_key)} months (95% CI, {text.interval(median_key)})")
@@ -89,7 +89,7 @@ def _comparison_figures(spec: StudySpec, study: StudyResults, reader: Reader, fo
             prefix = f"{key}.{endpoint_key}"
             curves = []
             for arm, arm_spec in (("treated", comparison.treated), ("control", comparison.control)):
-                at_risk = tuple(int(text.record(f"{prefix}.{arm}.at_risk.{t:g}").value) for t in comparison.risk_times)
+                at_risk = tuple(text.count(f"{prefix}.{arm}.at_risk.{t:g}") for t in comparison.risk_times)
                 median = f"median {text.median_ci(f'{prefix}.{arm}.median')}"
                 curves.append(Curve(arm_spec.label, results.curves[endpoint_key][arm], at_risk, median))
             p_text = f"HR {text.hazard_ratio(f'{prefix}.hr')}, {text.p_value(f'{prefix}.p')}"

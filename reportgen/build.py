@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
 from reportgen.analysis.results import ReadLog
 from reportgen.analysis.study import StudyResults, analyse
 from reportgen.data.derive import Derived, derive
-from reportgen.data.load import load_registry
-from reportgen.data.validate import validate
+from reportgen.data.load import Registry
 from reportgen.document.front import key_points, reference_list, title_page
 from reportgen.document.markdown import parse_markdown
 from reportgen.document.model import Document, Figure, Table
@@ -28,14 +27,17 @@ from reportgen.document.passes import number_blocks, resolve_references, text_pl
 from reportgen.analysis.comparison import smd_breaches
 from reportgen.assemble import study_figures, study_tables
 from reportgen.errors import RenderError, SpecError
+from reportgen.format.numbers import fmt_small_cell
 from reportgen.format.provenance import provenance_tables
 from reportgen.format.style import TEMPLATES, HouseStyle
 from reportgen.format.text import TextFormatter
-from reportgen.lock import DRAFT_STAMP, Lock, Provenance, build_moment, provenance, read_lock, sha256_of, verify_lock
+from reportgen.lock import (DRAFT_STAMP, Lock, LockedFile, Provenance, build_moment, export_inputs, provenance,
+                            read_lock, sha256_of, verify_lock)
 from reportgen.render.docx import write_docx
 from reportgen.render.pdf import write_pdf
 from reportgen.render.templates import render_template
 from reportgen.spec import StudySpec, load_spec
+from reportgen.validation import Validation, checked_registry, validate_data, warning_counts
 
 Progress = Callable[[str], None]
 
@@ -100,18 +102,39 @@ def verified_lock(spec: StudySpec, progress: Progress = lambda message: None) ->
     if not spec.data.lock:
         progress("warning: the data are not locked; every page is stamped " + DRAFT_STAMP)
         return None
+    if spec.data.source == "sql":
+        raise SpecError("data.lock: a database cannot be locked file by file; export its tables (for example "
+                        "to Parquet with source: parquet), lock that export, and build from it")
     progress(f"verifying the data lock ({spec.data.lock})")
     lock = read_lock(spec.lock_path)
     verify_lock(lock, spec.data_path, spec.data.lock)
     return lock
 
 
-def study_provenance(spec: StudySpec, lock: Lock | None, moment: datetime) -> Provenance:
-    return provenance(spec.path, spec.folder / "templates", spec.data_path, lock, moment, spec.study.title,
-                      spec.study.synthetic, (spec.review.deadline, spec.review.instructions))
+def _inputs(spec: StudySpec, validation: Validation | None) -> tuple[LockedFile, ...]:
+    """What the build read, hashed now: the export's files, or a database's tables as read."""
+    if spec.data.source != "sql":
+        return export_inputs(spec.data_path)
+    tables = validation.raw.tables.values() if validation else ()
+    return tuple(LockedFile(table.where, table.sha256(), 0, len(table.frame)) for table in tables)
 
 
-def _provenance_rows(record: Provenance) -> tuple[list[tuple[str, str]], list[tuple[str, int | None, str]]]:
+def study_provenance(spec: StudySpec, lock: Lock | None, moment: datetime,
+                     validation: Validation | None = None) -> Provenance:
+    return provenance(spec.path, spec.folder / "templates", () if lock else _inputs(spec, validation), lock, moment,
+                      spec.study.title, spec.study.synthetic, (spec.review.deadline, spec.review.instructions),
+                      validation.raw.origin if spec.data.source == "sql" and validation else spec.data.path,
+                      warning_counts(validation) if validation else ())
+
+
+def disclosed_style(style: HouseStyle, spec: StudySpec) -> HouseStyle:
+    """``style`` with the spec's small-cell suppression (the stricter of the two thresholds)."""
+    threshold = max(style.suppress_below, spec.disclosure.suppress_below)
+    return style if threshold == style.suppress_below else replace(style, suppress_below=threshold)
+
+
+def _provenance_rows(record: Provenance, style: HouseStyle = HouseStyle()
+                     ) -> tuple[list[tuple[str, str]], list[tuple[str, int | None, str]]]:
     """The provenance page's rows: what, and the input files."""
     lock = (f"{record.lock_name} ({record.lock_date})" if record.locked
             else f"none: {DRAFT_STAMP.lower()}, hashed at build time")
@@ -120,20 +143,35 @@ def _provenance_rows(record: Provenance) -> tuple[list[tuple[str, str]], list[tu
     if record.synthetic:
         items.append(("Data", "synthetic registry (no real patient data)"))
     items += [("Data lock", lock), ("Study spec", f"{record.spec_file}, SHA-256 {record.spec_sha256}")]
+    items += [("Data warning", f"{count} × {message}") for message, count in record.data_warnings]
     items += [("Study template", f"{name}, SHA-256 {digest}") for name, digest in record.templates]
     items += [("reportgen", f"{record.reportgen_version}{commit}"), ("Python", record.python),
               ("Packages", ", ".join(f"{name} {version}" for name, version in record.packages)),
               ("Build date", record.build_date)]
+    if style.suppress_below:
+        items.append(("Small-cell suppression", f"counts of patients from 1 to {style.suppress_below - 1} shown as "
+                                                f"{fmt_small_cell(style)}, without their percentages"))
     inputs = [(file.name, file.rows, file.sha256) for file in record.inputs]
     return items, inputs
 
 
-def analyse_study(spec: StudySpec, progress: Progress = lambda message: None) -> StudyResults:
-    """Load, validate, derive and analyse: the study's results store and curves."""
-    progress(f"loading the registry export ({spec.data.path})")
-    registry = load_registry(spec.data_path)
-    progress("validating the registry export")
-    validate(registry)
+def validated(spec: StudySpec, as_of: date, progress: Progress = lambda message: None) -> Validation:
+    """Read and validate the data: errors raise DataValidationError; warnings go to the log, one line each."""
+    where = "a database" if spec.data.source == "sql" else spec.data.path
+    progress(f"reading and validating the registry export ({spec.data.source}: {where})")
+    validation = validate_data(spec, as_of)
+    checked_registry(validation)
+    for problem in validation.warnings:
+        progress(f"warning: {problem}")
+    return validation
+
+
+def analyse_study(spec: StudySpec, progress: Progress = lambda message: None,
+                  registry: Registry | None = None) -> StudyResults:
+    """Derive and analyse ``registry`` (by default the spec's data, read and validated now): the study's
+    results store and curves."""
+    if registry is None:
+        registry = checked_registry(validated(spec, build_moment(None).date(), progress))
     progress("deriving analysis sets and endpoints")
     derived: Derived = derive(registry, spec)
     progress("computing statistics")
@@ -153,6 +191,7 @@ def study_documents(spec: StudySpec, study: StudyResults, figure_folder: Path, s
     """
     if record is None:
         record = study_provenance(spec, None, build_moment(None))
+    style = disclosed_style(style, spec)
     log = ReadLog()
 
     def reader(place: str) -> TextFormatter:
@@ -160,7 +199,7 @@ def study_documents(spec: StudySpec, study: StudyResults, figure_folder: Path, s
 
     progress("drawing figures")
     figures = study_figures(spec, study, reader, figure_folder)
-    tables = {**study_tables(spec, reader, style), **provenance_tables(*_provenance_rows(record))}
+    tables = {**study_tables(spec, reader, style), **provenance_tables(*_provenance_rows(record, style))}
     progress("composing " + ", ".join(spec.documents))
     documents, labels, text_shown = compose_documents(spec, tables, figures, TextFormatter(study.results, style),
                                                       page_stamp(spec, record.locked))
@@ -187,13 +226,15 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
     """
     progress("reading the study spec")
     spec = load_spec(study_path)
+    style = disclosed_style(style, spec)
     for name in only:
         if name not in spec.documents:
             raise SpecError(f"--only {name}: the study has no document {name!r} (it has: {', '.join(spec.documents)})")
     lock = verified_lock(spec, progress)
     moment = build_moment(lock)
-    record = study_provenance(spec, lock, moment)
-    study = analyse_study(spec, progress)
+    validation = validated(spec, moment.date(), progress)
+    record = study_provenance(spec, lock, moment, validation)
+    study = analyse_study(spec, progress, validation.registry)
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".reportgen-build-", dir=out.parent))
@@ -214,7 +255,9 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
             written += [scratch / f"{name}.pdf", scratch / f"{name}.docx"]
         outputs = _output_hashes(out, written) if only else {}
         outputs.update({file.name: sha256_of(file) for file in written})
-        (scratch / "provenance.json").write_text(_json({**record.record(), "outputs": outputs}), encoding="utf-8")
+        disclosure = {"disclosure": {"suppress_below": style.suppress_below}} if style.suppress_below else {}
+        (scratch / "provenance.json").write_text(_json({**record.record(), **disclosure, "outputs": outputs}),
+                                                 encoding="utf-8")
         written.append(scratch / "provenance.json")
         return BuildOutputs(out, _move_into_place(scratch, out, written))
     finally:

@@ -1,4 +1,4 @@
-"""The command line: ``reportgen build | lock | diff | review``.
+"""The command line: ``reportgen build | validate | lock | diff | review``.
 
 Errors reportgen raises on purpose print as a short message and exit with status 1
 (2 for bad usage); ``--traceback`` shows the full trace for a bug report.
@@ -26,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress display")
     build.add_argument("--only", action="append", default=[], metavar="DOCUMENT",
                        help="build only this document (e.g. supplement), leaving the others as they were; repeatable")
+    validate = commands.add_parser("validate", help="check a study's data: every problem, grouped and counted "
+                                                    "(terminal, HTML and CSV)")
+    validate.add_argument("study", type=Path, help="the study folder or its study.yaml")
+    validate.add_argument("--out", type=Path, default=None,
+                          help="where validation.html and validation.csv go (default: STUDY/output)")
     lock = commands.add_parser("lock", help="lock a registry export: a manifest of its files' SHA-256 and rows")
     lock.add_argument("data", type=Path, help="the registry export folder")
     lock.add_argument("--name", required=True, help="the lock's name, e.g. 2026-Q4")
@@ -71,6 +76,20 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from reportgen.lock import build_moment, read_lock
+    from reportgen.spec import load_spec
+    from reportgen.validation import terminal_text, validate_data, write_reports
+
+    spec = load_spec(args.study)
+    lock = read_lock(spec.lock_path) if spec.data.lock else None
+    validation = validate_data(spec, build_moment(lock).date())
+    print(terminal_text(validation))
+    html, table = write_reports(validation, args.out or spec.folder / "output")
+    print(f"Reports: {html} and {table}")
+    return 1 if validation.errors or validation.registry is None else 0
+
+
 def _lock(args: argparse.Namespace) -> int:
     from reportgen.lock import LOCK_FILE, make_lock, write_lock
 
@@ -105,7 +124,7 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": _build, "lock": _lock, "diff": _diff, "review": _review}
+COMMANDS = {"build": _build, "validate": _validate, "lock": _lock, "diff": _diff, "review": _review}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     except DataValidationError as error:
         if args.traceback:
             raise
-        print(f"reportgen: the registry export did not validate.\n{error}", file=sys.stderr)
+        print(f"reportgen: the registry export did not validate.\n{error}\n"
+              "`reportgen validate STUDY` writes every problem to an HTML and a CSV report.", file=sys.stderr)
         return 1
     except ReportgenError as error:
         if args.traceback:

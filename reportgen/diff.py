@@ -22,7 +22,7 @@ from reportgen.document.model import Document, Heading, Paragraph, Run
 from reportgen.errors import ReportgenError
 from reportgen.format.display import display
 from reportgen.format.style import HouseStyle
-from reportgen.format.table_model import Cell, Table, TableRow
+from reportgen.format.table_model import simple_table
 from reportgen.lock import Lock, LockedFile, read_lock
 
 #: The fields of a record that make its number; a change in any of them is a change.
@@ -199,13 +199,6 @@ def terminal_text(diff: Difference) -> str:
     return "\n".join(lines)
 
 
-def _table(key: str, title: str, header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[float, ...],
-           notes: tuple[str, ...] = ()) -> Table:
-    head = TableRow(tuple(Cell(text, "header") for text in header), role="header")
-    body = tuple(TableRow(tuple(Cell(text, "label") for text in row), role="single") for row in rows)
-    return Table(key=key, title=title, header=(head,), body=body, notes=notes, column_widths=widths)
-
-
 def report_document(diff: Difference) -> Document:
     """The listing as a document (for the HTML and PDF report)."""
     title = "Differences between two builds"
@@ -215,11 +208,11 @@ def report_document(diff: Difference) -> Document:
                     Paragraph((Run(summary(diff)),))]
     tables = []
     if diff.files:
-        tables.append(_table("files", "Input files that changed", ("File", "Rows before", "Rows after", "SHA-256 after"),
+        tables.append(simple_table("files", "Input files that changed", ("File", "Rows before", "Rows after", "SHA-256 after"),
                              [(f.name, f.old_rows or "-", f.new_rows or "-", f.new_sha256 or "(removed)")
                               for f in diff.files], (0.22, 0.12, 0.12, 0.54)))
     if diff.set_sizes:
-        tables.append(_table("sizes", "Analysis set sizes", ("Set or step", "Before", "After"),
+        tables.append(simple_table("sizes", "Analysis set sizes", ("Set or step", "Before", "After"),
                              [(s.key[len("flow."):-len(".n")], s.old or "-", s.new or "-") for s in diff.set_sizes],
                              (0.6, 0.2, 0.2)))
     for key, title, changes in (("changed", "Numbers that changed", diff.changed),
@@ -227,7 +220,7 @@ def report_document(diff: Difference) -> Document:
         if changes:
             rows = [(c.key, c.old or "-", c.new or "-", "; ".join(c.shown_in) or "not shown") for c in changes]
             notes = ("Shown in: the tables, figures and paragraphs of the newer build that print the number.",)
-            tables.append(_table(key, title, ("Key", "Before", "After", "Shown in"), rows, (0.3, 0.19, 0.19, 0.32),
+            tables.append(simple_table(key, title, ("Key", "Before", "After", "Shown in"), rows, (0.3, 0.19, 0.19, 0.32),
                                  notes))
     for number, table in enumerate(tables, start=1):
         blocks.append(dataclasses.replace(table, number=number))

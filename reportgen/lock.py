@@ -208,6 +208,8 @@ class Provenance:
     synthetic: bool
     review_deadline: str = ""
     review_instructions: tuple[str, ...] = ()
+    data_source: str = ""
+    data_warnings: tuple[tuple[str, int], ...] = ()
 
     @property
     def locked(self) -> bool:
@@ -219,14 +221,24 @@ class Provenance:
         record["inputs"] = [asdict(file) for file in self.inputs]
         record["templates"] = dict(self.templates)
         record["packages"] = dict(self.packages)
+        record["data_warnings"] = dict(self.data_warnings)
         return record
 
 
-def provenance(spec_path: Path, templates_folder: Path, data_folder: Path, lock: Lock | None, moment: datetime,
-               study_title: str, synthetic: bool, review: tuple[str, tuple[str, ...]] = ("", ())) -> Provenance:
-    """The provenance of a build: locked inputs as locked (already verified), else hashed now;
-    ``review`` is the spec's review deadline and instructions, for the review copies' cover."""
-    inputs = lock.files if lock else tuple(_locked_file(data_folder, path) for path in _export_files(data_folder))
+def export_inputs(folder: Path) -> tuple[LockedFile, ...]:
+    """Every file of an export folder (or the one workbook), hashed now: the inputs of a build on unlocked data."""
+    if folder.is_file():
+        return (_locked_file(folder.parent, folder),)
+    return tuple(_locked_file(folder, path) for path in _export_files(folder))
+
+
+def provenance(spec_path: Path, templates_folder: Path, inputs: tuple[LockedFile, ...], lock: Lock | None,
+               moment: datetime, study_title: str, synthetic: bool, review: tuple[str, tuple[str, ...]] = ("", ()),
+               data_source: str = "", data_warnings: tuple[tuple[str, int], ...] = ()) -> Provenance:
+    """The provenance of a build: ``inputs`` as locked (already verified) or hashed now;
+    ``review`` is the spec's review deadline and instructions, for the review copies' cover;
+    ``data_warnings`` the validation's warnings counted by file, column and message."""
+    inputs = lock.files if lock else inputs
     templates = tuple((path.relative_to(templates_folder).as_posix(), sha256_of(path))
                       for path in _export_files(templates_folder)) if templates_folder.is_dir() else ()
     return Provenance(
@@ -236,5 +248,6 @@ def provenance(spec_path: Path, templates_folder: Path, data_folder: Path, lock:
         python=".".join(str(part) for part in sys.version_info[:3]),
         packages=tuple((package, _version(package)) for package in PACKAGES),
         build_date=moment.date().isoformat(), synthetic=synthetic,
-        review_deadline=review[0], review_instructions=review[1],
+        review_deadline=review[0], review_instructions=review[1], data_source=data_source,
+        data_warnings=data_warnings,
     )

@@ -36,11 +36,28 @@ class StudyInfo:
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where the registry export is, and the lock manifest it must match (``reportgen lock``)."""
+    """Where the registry export is, how to read it, and the lock manifest it must match.
 
-    path: str
+    ``source`` names the format: files in the folder ``path`` (``csv``, ``parquet``,
+    ``excel``, ``xpt``, ``sas7bdat``; one file per registry table, named after it; an
+    Excel ``path`` may also be one workbook with a sheet per table), or ``sql``: a
+    database at the SQLAlchemy ``url`` (``${NAME}`` in it is read from the environment,
+    so passwords stay out of the spec). The registry adapter is ``tables`` (registry
+    table → file stem, sheet or database table), ``columns`` (registry table →
+    {registry column: export column}) and ``codes`` (registry table → column →
+    {export value: registry code}).
+    """
+
+    path: str = "."
     source: str = "csv"
     lock: str = ""
+    url: str = ""
+    schema: str = ""
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    tables: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    codes: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -248,6 +265,20 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Disclosure:
+    """Small-cell suppression, for copies of the documents that leave the registry.
+
+    With ``suppress_below`` N (0, the default, is off), every count of patients from 1 to
+    N - 1 prints as "<N" (zero is not a small cell), in the tables, the text, the flowchart
+    and the numbers at risk, and so does anything that would give it away: its percentage,
+    and the exact confidence interval of a response count. Medians, hazard ratios and
+    P values print as they are.
+    """
+
+    suppress_below: int = 0
+
+
+@dataclass(frozen=True)
 class StudySpec:
     """A whole study spec, read from ``path`` (relative paths in it are from its folder)."""
 
@@ -267,6 +298,7 @@ class StudySpec:
     conventions: Conventions = Conventions()
     cohort: Cohort = Cohort()
     review: ReviewSpec = ReviewSpec()
+    disclosure: Disclosure = Disclosure()
     path: Path = field(default=Path("study.yaml"), metadata={"internal": True})
 
     @property
@@ -287,7 +319,7 @@ ENDPOINT_KINDS = ("pfs", "os", "pfs2", "os2", "dor2")
 VARIABLE_TYPES = ("continuous", "categorical", "binary")
 STATISTICS = ("median_range", "median_quartiles", "n", "missing", "mean_sd", "median", "quartiles", "p1_p99")
 KM_CONF_TYPES = ("log-log", "log", "plain")
-SOURCES = ("csv",)
+SOURCES = ("csv", "parquet", "excel", "xpt", "sas7bdat", "sql")
 WEIGHT_SCHEMES = {"ate-stabilized": ("ATE", True), "ate": ("ATE", False), "att": ("ATT", None)}
 
 
@@ -363,6 +395,11 @@ def _reference(name: str, known: dict[str, Any], where: str, kind: str) -> None:
 def _check_references(spec: StudySpec) -> None:
     """Cross-checks: every name a table, figure or endpoint uses is declared."""
     _choice(spec.data.source, SOURCES, "data.source")
+    if spec.data.source == "sql" and not spec.data.url:
+        raise SpecError("data.url: a sql source needs the database's SQLAlchemy URL, e.g. "
+                        "postgresql+psycopg://user@host/registry (a password as ${REGISTRY_DB_PASSWORD})")
+    if len(spec.data.delimiter) != 1:
+        raise SpecError(f"data.delimiter: one character, e.g. ',' or ';' (got {spec.data.delimiter!r})")
     _choice(spec.conventions.km_conf_type, KM_CONF_TYPES, "conventions.km_conf_type")
     if not 0 < spec.conventions.conf_level < 1:
         raise SpecError("conventions.conf_level: must be between 0 and 1")
@@ -469,6 +506,12 @@ def _check_comparisons(spec: StudySpec) -> None:
             raise SpecError(f"{where}.smd_threshold: must be positive")
 
 
+def _check_disclosure(spec: StudySpec) -> None:
+    if spec.disclosure.suppress_below < 0:
+        raise SpecError(f"disclosure.suppress_below: a whole number of patients, 0 (off) or more, e.g. 5 to print "
+                        f"counts 1 to 4 as <5 (got {spec.disclosure.suppress_below})")
+
+
 def load_spec(path: str | Path) -> StudySpec:
     """Read and validate a study spec. Raises SpecError naming the file and the key."""
     path = Path(path)
@@ -486,6 +529,7 @@ def load_spec(path: str | Path) -> StudySpec:
         spec = _build(StudySpec, raw, "")
         _check_references(spec)
         _check_comparisons(spec)
+        _check_disclosure(spec)
     except SpecError as error:
         raise SpecError(f"{path}: {error}") from None
     return dataclasses.replace(spec, path=path.resolve())

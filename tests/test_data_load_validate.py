@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from reportgen.data.load import load_registry
+from reportgen.data.sources import DataSourceError
 from reportgen.data.validate import validate
 from reportgen.errors import DataValidationError
 
@@ -81,5 +82,5 @@ def test_dates_out_of_order(export):
 def test_missing_file_and_folder(export, tmp_path):
     (export / "toxicities.csv").unlink()
     assert any(p.file == "toxicities.csv" and "missing" in p.message for p in _problems(export))
-    with pytest.raises(DataValidationError, match="does not exist"):
+    with pytest.raises(DataSourceError, match="does not exist"):
         load_registry(tmp_path / "nowhere")

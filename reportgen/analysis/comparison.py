@@ -6,7 +6,7 @@ For each comparison of the spec (arms formed and incomplete patients dropped by
 - ``c.a.n``; ``c.a.mix.<class>`` (first treatments by regimen class, over the arm);
 - ``c.weights.a.min|max|mean|sum|effective_n``; ``c.weights.truncation.low|high``;
 - ``c.balance.<var>[.<level>].a.before|after`` (mean or proportion), ``c.smd.<var>[.<level>].before|after``,
-  ``c.smd.max_before|max_after``, ``c.smd.breaches`` (count of |SMD| after >= threshold);
+  ``c.smd.max_before|max_after``, ``c.smd.breaches`` (covariate levels, not patients, with |SMD| after >= threshold);
 - ``c.e.a.n|events|median|follow_up|landmark.<t>|at_risk.<t>`` (weighted KM; at risk and
   follow-up unweighted), ``c.e.hr`` (weighted Cox, robust CI), ``c.e.p`` (robust score P);
 - ``c.response.orr|crr.a`` (weighted proportion, Korn-Graubard CI), ``c.response.orr|crr.p`` (Rao-Scott);
@@ -105,7 +105,7 @@ def _balance_records(prefix: str, before: tuple[stats.StandardizedDifference, ..
     records += [
         Result(f"{prefix}.smd.max_before", largest_before, "largest |SMD|", population, method=method),
         Result(f"{prefix}.smd.max_after", largest_after, "largest |SMD|", population, method=method),
-        Result(f"{prefix}.smd.breaches", sum(abs(d.smd) >= threshold for d in after), "count", population,
+        Result(f"{prefix}.smd.breaches", sum(abs(d.smd) >= threshold for d in after), "levels", population,
                n=len(after), method=f"|SMD| >= {threshold:g} after weighting", params={"threshold": threshold}),
         Result(f"{prefix}.smd.threshold", threshold, "threshold", population),
     ]

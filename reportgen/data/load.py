@@ -1,54 +1,60 @@
-"""Load a registry export (one CSV per table) into typed pandas DataFrames.
+"""Type a registry export (read by ``reportgen.data.sources``) into pandas DataFrames.
 
 Nothing is dropped: a value that cannot be typed is reported as a Problem naming the
-file, the patient and the column, and the whole export is checked before any error
-is raised, so a user sees every problem at once.
+file, the patient, the column and the value, and the whole export is checked before
+any error is raised, so a user sees every problem at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from reportgen.data.schema import REGISTRY_TABLES, Column, TableSchema
+from reportgen.data.schema import REGISTRY_TABLES, Column
+from reportgen.data.sources import RawExport, RawTable, read_export
 from reportgen.errors import DataValidationError, Problem, summarize_problems
+from reportgen.spec import DataSource
 
 FLAG_VALUES = {"Y": True, "N": False}
+#: Dates outside these years are typing errors: no registry date lies there.
+PLAUSIBLE_YEARS = (1900, 2200)
 
 
 @dataclass(frozen=True)
 class Registry:
-    """The typed tables of one registry export, by schema name, and where they came from."""
+    """The typed tables of one registry export, by schema name, and where they came from.
+
+    ``files`` names each table's file (or sheet, or database table) for messages;
+    ``labels`` are the export's variable labels by table and column, where it has them.
+    """
 
     tables: dict[str, pd.DataFrame]
-    source: Path
+    source: Path | str
+    files: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
 
     def file_of(self, name: str) -> str:
-        return f"{name}.csv"
+        return self.files.get(name, f"{name}.csv")
 
 
-def _read_csv(path: Path, schema: TableSchema, problems: list[Problem]) -> pd.DataFrame | None:
-    file = path.name
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(Problem(file, "", "", "file is missing from the export"))
-        return None
-    except UnicodeDecodeError as error:
-        problems.append(Problem(file, "", "", f"file is not UTF-8 text ({error.reason} at byte {error.start})"))
-        return None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        problems.append(Problem(file, "", "", f"file cannot be read as CSV ({error})"))
-        return None
-    missing = [c for c in schema.column_names if c not in frame.columns]
-    for column in missing:
-        problems.append(Problem(file, "", column, "required column is missing"))
-    return None if missing else frame
+@dataclass(frozen=True)
+class Loaded:
+    """A typed registry (None when a table or a required column is missing) and every problem found."""
+
+    registry: Registry | None
+    problems: tuple[Problem, ...]
+    raw: RawExport
+
+
+def _missing_columns(table: RawTable) -> list[Problem]:
+    schema = next(schema for schema in REGISTRY_TABLES if schema.name == table.name)
+    return [Problem(table.where, "", column, "required column is missing")
+            for column in schema.column_names if column not in table.frame.columns]
 
 
 def _type_column(frame: pd.DataFrame, column: Column, file: str, problems: list[Problem]) -> pd.Series:
@@ -64,11 +70,18 @@ def _type_column(frame: pd.DataFrame, column: Column, file: str, problems: list[
     if column.required:
         report(empty, "value is required but empty")
     if column.kind == "date":
-        typed = pd.to_datetime(raw.where(~empty), format="%Y-%m-%d", errors="coerce")
-        report(~empty & typed.isna(), "not a date in YYYY-MM-DD form")
+        shaped = raw.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        year = pd.to_numeric(raw.str[:4].where(shaped), errors="coerce")
+        plausible = shaped & year.between(*PLAUSIBLE_YEARS)
+        typed = pd.to_datetime(raw.where(plausible), format="%Y-%m-%d", errors="coerce")
+        report(~empty & ~shaped, "not a date in YYYY-MM-DD form")
+        report(shaped & ~plausible, f"implausible date (a year outside {PLAUSIBLE_YEARS[0]}-{PLAUSIBLE_YEARS[1]})")
+        report(plausible & typed.isna(), "not a calendar date")
     elif column.kind == "int":
         typed = pd.to_numeric(raw.where(~empty), errors="coerce")
-        report(~empty & (typed.isna() | (typed % 1 != 0)), "not a whole number")
+        fractional = typed % 1 != 0
+        report(~empty & (typed.isna() | fractional), "not a whole number")
+        typed = typed.where(~fractional)
         out_of_range = typed.notna() & (
             (typed < (column.low if column.low is not None else -float("inf")))
             | (typed > (column.high if column.high is not None else float("inf")))
@@ -89,27 +102,51 @@ def _type_column(frame: pd.DataFrame, column: Column, file: str, problems: list[
     return typed
 
 
-def load_registry(folder: str | Path) -> Registry:
-    """Read and type every table of the export in ``folder``.
+def _typed(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
+    schema = next(schema for schema in REGISTRY_TABLES if schema.name == table.name)
+    return pd.DataFrame({column.name: _type_column(table.frame, column, table.where, problems)
+                         for column in schema.columns}, index=table.frame.index)
+
+
+def type_export(raw: RawExport) -> Loaded:
+    """Type every table read; each problem is collected, nothing raised.
+
+    The registry is None when a table, or a required column of one, is missing: the
+    checks across tables need them all. A patients table without rows is a problem too.
+    """
+    problems = list(raw.problems)
+    complete = not raw.problems
+    tables: dict[str, pd.DataFrame] = {}
+    for name, table in raw.tables.items():
+        missing = _missing_columns(table)
+        problems += missing
+        if missing:
+            complete = False
+            continue
+        tables[name] = _typed(table, problems)
+    patients = raw.tables.get("patients")
+    if patients is not None and patients.frame.empty:
+        problems.append(Problem(patients.where, "", "", "the export has no patients (a header without rows)"))
+        complete = False
+    registry = None
+    if complete:
+        registry = Registry(tables, raw.origin, {name: table.where for name, table in raw.tables.items()},
+                            {name: table.labels for name, table in raw.tables.items() if table.labels})
+    return Loaded(registry, tuple(problems), raw)
+
+
+def read_registry(data: DataSource, path: str | Path) -> Loaded:
+    """Read the spec's data source (``path`` is ``data.path`` resolved) and type it, collecting problems."""
+    return type_export(read_export(data, Path(path)))
+
+
+def load_registry(path: str | Path, data: DataSource = DataSource()) -> Registry:
+    """Read and type every table of the export at ``path`` (CSV files unless ``data`` says otherwise).
 
     Raises DataValidationError listing every problem found (file, patient, column).
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataValidationError(f"{folder}: the registry export folder does not exist")
-    problems: list[Problem] = []
-    tables: dict[str, pd.DataFrame] = {}
-    for schema in REGISTRY_TABLES:
-        file = f"{schema.name}.csv"
-        frame = _read_csv(folder / file, schema, problems)
-        if frame is None:
-            continue
-        typed = pd.DataFrame(
-            {column.name: _type_column(frame, column, file, problems) for column in schema.columns},
-            index=frame.index,
-        )
-        tables[schema.name] = typed
-    if problems:
-        raise DataValidationError(summarize_problems(folder, problems), tuple(problems))
-    return Registry(tables, folder)
-
+    loaded = read_registry(data, path)
+    errors = [problem for problem in loaded.problems if problem.severity == "error"]
+    if errors or loaded.registry is None:
+        raise DataValidationError(summarize_problems(loaded.raw.origin, errors), tuple(errors))
+    return loaded.registry

@@ -1,10 +1,16 @@
-"""Consistency checks of a typed registry: unique ids, orphan records, dates in order.
+"""Consistency checks of a typed registry: unique ids, orphan records, dates in order,
+plausible values.
 
-Each check returns Problems naming file, patient and column; ``validate`` runs them
-all and raises once with the full list, so one run shows every problem.
+Each check returns Problems naming file, patient, column and value. An error is a
+contradiction no analysis can stand on (death before infusion); a warning is a value
+that is possible but unusual enough that someone should look at it (a patient under
+18 in an adult registry). ``check_registry`` runs them all; ``validate`` raises once
+with every error, so one run shows every problem.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import pandas as pd
 
@@ -35,7 +41,7 @@ def _orphans_and_gaps(registry: Registry) -> list[Problem]:
         frame = registry[schema.name]
         for patient in sorted(set(frame["patient_id"]) - known):
             problems.append(Problem(registry.file_of(schema.name), patient, "patient_id",
-                                    "record of a patient who is not in patients.csv"))
+                                    f"record of a patient who is not in {registry.file_of('patients')}"))
         if schema.one_row_per_patient:
             for patient in sorted(known - set(frame["patient_id"])):
                 problems.append(Problem(registry.file_of(schema.name), patient, "patient_id",
@@ -55,48 +61,150 @@ def _order(
     ]
 
 
-def _date_order(registry: Registry) -> list[Problem]:
-    """Dates that contradict each other within or across tables."""
-    per_patient = (
-        registry["patients"][["patient_id", "birth_date"]]
-        .merge(registry["diagnoses"][["patient_id", "diagnosis_date"]], on="patient_id", how="left")
-        .merge(registry["car_t"][["patient_id", "eligibility_date", "leukapheresis_date", "infusion_date"]],
+def _per_patient(registry: Registry) -> pd.DataFrame:
+    """The one-row-per-patient dates (and vital status), one row per patient of patients.csv."""
+    first = registry["patients"][["patient_id", "birth_date"]].drop_duplicates("patient_id")
+    return (
+        first
+        .merge(registry["diagnoses"][["patient_id", "diagnosis_date"]].drop_duplicates("patient_id"),
                on="patient_id", how="left")
-        .merge(registry["follow_up"][["patient_id", "last_contact_date", "death_date", "vital_status"]],
-               on="patient_id", how="left")
+        .merge(registry["car_t"][["patient_id", "eligibility_date", "leukapheresis_date", "infusion_date",
+                                  "best_response_date"]].drop_duplicates("patient_id"), on="patient_id", how="left")
+        .merge(registry["follow_up"][["patient_id", "last_contact_date", "death_date", "vital_status"]]
+               .drop_duplicates("patient_id"), on="patient_id", how="left")
     )
-    problems = _order(per_patient, "diagnoses.csv", "birth_date", "diagnosis_date", "diagnosis before birth")
-    problems += _order(per_patient, "car_t.csv", "diagnosis_date", "eligibility_date",
+
+
+def _date_order(registry: Registry, per_patient: pd.DataFrame) -> list[Problem]:
+    """Dates that contradict each other within or across tables."""
+    problems = _order(per_patient, registry.file_of("diagnoses"), "birth_date", "diagnosis_date", "diagnosis before birth")
+    problems += _order(per_patient, registry.file_of("car_t"), "diagnosis_date", "eligibility_date",
                        "CAR T eligibility before diagnosis")
-    problems += _order(per_patient, "car_t.csv", "eligibility_date", "leukapheresis_date",
+    problems += _order(per_patient, registry.file_of("car_t"), "eligibility_date", "leukapheresis_date",
                        "leukapheresis before CAR T eligibility")
-    problems += _order(per_patient, "car_t.csv", "leukapheresis_date", "infusion_date",
+    problems += _order(per_patient, registry.file_of("car_t"), "leukapheresis_date", "infusion_date",
                        "infusion before leukapheresis")
-    problems += _order(per_patient, "follow_up.csv", "infusion_date", "last_contact_date",
+    problems += _order(per_patient, registry.file_of("follow_up"), "infusion_date", "last_contact_date",
                        "last contact before CAR T infusion")
-    problems += _order(per_patient, "follow_up.csv", "diagnosis_date", "death_date", "death before diagnosis")
+    problems += _order(per_patient, registry.file_of("follow_up"), "diagnosis_date", "death_date", "death before diagnosis")
     dead = per_patient["vital_status"] == "dead"
     for i in per_patient.index[dead & per_patient["death_date"].isna()]:
-        problems.append(Problem("follow_up.csv", per_patient.at[i, "patient_id"], "death_date",
+        problems.append(Problem(registry.file_of("follow_up"), per_patient.at[i, "patient_id"], "death_date",
                                 "vital status is dead but the death date is empty"))
     for i in per_patient.index[~dead & per_patient["death_date"].notna()]:
-        problems.append(Problem("follow_up.csv", per_patient.at[i, "patient_id"], "death_date",
+        problems.append(Problem(registry.file_of("follow_up"), per_patient.at[i, "patient_id"], "death_date",
                                 "a death date is given but the vital status is alive"))
 
     lines = registry["treatment_lines"].merge(per_patient[["patient_id", "death_date"]], on="patient_id")
-    problems += _order(lines, "treatment_lines.csv", "start_date", "end_date", "treatment ends before it starts")
-    problems += _order(lines, "treatment_lines.csv", "start_date", "death_date", "treatment starts after death",
-                       column="start_date")
+    file = registry.file_of("treatment_lines")
+    problems += _order(lines, file, "start_date", "end_date", "treatment ends before it starts")
+    problems += _order(lines, file, "start_date", "death_date", "treatment starts after death", column="start_date")
     events = registry["progressions"].merge(per_patient[["patient_id", "death_date", "diagnosis_date"]],
                                             on="patient_id")
-    problems += _order(events, "progressions.csv", "diagnosis_date", "progression_date",
+    problems += _order(events, registry.file_of("progressions"), "diagnosis_date", "progression_date",
                        "progression before diagnosis")
     return problems
 
 
-def validate(registry: Registry) -> Registry:
-    """Run every consistency check; raise DataValidationError listing all problems found."""
-    problems = _duplicates(registry) + _orphans_and_gaps(registry) + _date_order(registry)
-    if problems:
-        raise DataValidationError(summarize_problems(registry.source, problems), tuple(problems))
+def _after_death_or_contact(registry: Registry, per_patient: pd.DataFrame) -> list[Problem]:
+    """Events of the CAR T course that contradict the infusion, the death or the last contact."""
+    follow_up = registry.file_of("follow_up")
+    problems = _order(per_patient, follow_up, "infusion_date", "death_date", "death before CAR T infusion")
+    problems += _order(per_patient, follow_up, "last_contact_date", "death_date", "last contact after death",
+                       column="last_contact_date")
+    dates = per_patient.drop(columns="best_response_date")
+    events = registry["progressions"].merge(dates, on="patient_id")
+    file = registry.file_of("progressions")
+    problems += _order(events, file, "infusion_date", "progression_date", "progression before CAR T infusion "
+                       "(the progressions table holds progressions after CAR T)")
+    problems += _order(events, file, "progression_date", "death_date", "progression after death",
+                       column="progression_date")
+    problems += _order(events, file, "progression_date", "last_contact_date", "progression after the last contact",
+                       column="progression_date")
+    car_t = registry.file_of("car_t")
+    problems += _order(per_patient, car_t, "infusion_date", "best_response_date",
+                       "best response to CAR T dated before the infusion")
+    lines = registry["treatment_lines"].merge(dates, on="patient_id")
+    file = registry.file_of("treatment_lines")
+    problems += _order(lines, file, "start_date", "best_response_date", "best response dated before the line started")
+    problems += _order(lines, file, "end_date", "death_date", "treatment ends after death", column="end_date")
+    problems += _order(lines, file, "start_date", "last_contact_date", "treatment starts after the last contact",
+                       column="start_date")
+    post = lines[lines["role"] == "post_car_t"]
+    problems += _order(post, file, "infusion_date", "start_date", "a post-CAR T line starts before the infusion")
+    prior = lines[lines["role"] == "prior"]
+    problems += _order(prior, file, "start_date", "leukapheresis_date", "a prior line starts after leukapheresis",
+                       column="start_date")
+    biopsies = registry["biopsies"].merge(dates, on="patient_id")
+    problems += _order(biopsies, registry.file_of("biopsies"), "biopsy_date", "death_date", "biopsy after death",
+                       column="biopsy_date")
+    return problems
+
+
+def _future_dates(registry: Registry, as_of: date) -> list[Problem]:
+    """Dates after the data lock (or today): a typo in the year, or a date that has not happened yet."""
+    limit = pd.Timestamp(as_of)
+    problems = []
+    for schema in REGISTRY_TABLES:
+        frame = registry[schema.name]
+        for column in (c.name for c in schema.columns if c.kind == "date"):
+            late = frame[column].notna() & (frame[column] > limit)
+            problems += [Problem(registry.file_of(schema.name), frame.at[i, "patient_id"], column,
+                                 f"date after the data's reference date {as_of.isoformat()} (the lock, or today)",
+                                 str(frame.at[i, column].date())) for i in frame.index[late]]
+    return problems
+
+
+#: Age at CAR T infusion, in years: above the first is an error, below the second a warning.
+OLDEST, YOUNGEST = 100, 18
+
+
+def _plausible_values(registry: Registry, per_patient: pd.DataFrame) -> list[Problem]:
+    """Values that are possible by type but implausible together: ages, HCT-CI, vein-to-vein time."""
+    problems = []
+    age = (per_patient["infusion_date"] - per_patient["birth_date"]).dt.days / 365.25
+    for i in per_patient.index[age > OLDEST]:
+        problems.append(Problem(registry.file_of("patients"), per_patient.at[i, "patient_id"], "birth_date",
+                                f"implausible age at CAR T infusion (over {OLDEST} years)", f"{age[i]:.0f} years"))
+    for i in per_patient.index[(age >= 0) & (age < YOUNGEST)]:
+        problems.append(Problem(registry.file_of("patients"), per_patient.at[i, "patient_id"], "birth_date",
+                                f"younger than {YOUNGEST} at CAR T infusion", f"{age[i]:.1f} years",
+                                severity="warning"))
+    car_t = registry["car_t"]
+    file = registry.file_of("car_t")
+    evaluated = car_t["hctci_evaluated"].fillna(False).astype(bool)
+    for i in car_t.index[~evaluated & car_t["hctci_score"].notna()]:
+        problems.append(Problem(file, car_t.at[i, "patient_id"], "hctci_score",
+                                "an HCT-CI score is given but hctci_evaluated is N (the score is not used)",
+                                str(car_t.at[i, "hctci_score"]), severity="warning"))
+    for i in car_t.index[evaluated & car_t["hctci_score"].isna()]:
+        problems.append(Problem(file, car_t.at[i, "patient_id"], "hctci_score",
+                                "hctci_evaluated is Y but the score is empty", severity="warning"))
+    waited = (car_t["infusion_date"] - car_t["leukapheresis_date"]).dt.days
+    for i in car_t.index[waited > 180]:
+        problems.append(Problem(file, car_t.at[i, "patient_id"], "infusion_date",
+                                "infusion more than 180 days after leukapheresis", f"{waited[i]:.0f} days",
+                                severity="warning"))
+    return problems
+
+
+def check_registry(registry: Registry, as_of: date | None = None) -> list[Problem]:
+    """Every consistency problem of a typed registry, errors and warnings (dates after ``as_of`` are errors)."""
+    per_patient = _per_patient(registry)
+    problems = _duplicates(registry) + _orphans_and_gaps(registry) + _date_order(registry, per_patient)
+    problems += _after_death_or_contact(registry, per_patient) + _plausible_values(registry, per_patient)
+    if as_of is not None:
+        problems += _future_dates(registry, as_of)
+    return problems
+
+
+def errors_of(problems: list[Problem] | tuple[Problem, ...]) -> list[Problem]:
+    return [problem for problem in problems if problem.severity == "error"]
+
+
+def validate(registry: Registry, as_of: date | None = None) -> Registry:
+    """Run every consistency check; raise DataValidationError listing all errors found."""
+    errors = errors_of(check_registry(registry, as_of))
+    if errors:
+        raise DataValidationError(summarize_problems(registry.source, errors), tuple(errors))
     return registry

@@ -11,7 +11,7 @@ from typing import Callable
 
 from reportgen.analysis.comparison import ARMS, weightings
 from reportgen.analysis.results import ResultSet, level_key
-from reportgen.format.numbers import fmt_number, fmt_proportion
+from reportgen.format.numbers import fmt_count, fmt_number, fmt_proportion, fmt_share, fmt_small_cell, is_small_cell
 from reportgen.format.style import HouseStyle
 from reportgen.format.table_model import Cell, Table, TableRow
 from reportgen.format.text import TextFormatter
@@ -24,8 +24,8 @@ def _header(first: str, comparison: ComparisonSpec, results: ResultSet, key: str
             extra: tuple[str, ...] = ()) -> tuple[TableRow, TableRow]:
     """Two header rows: the arms' labels, then their N (as Table 1 does)."""
     labels = [Cell(first, "header")] + [Cell(arm.label, "header") for arm in (comparison.treated, comparison.control)]
-    sizes = [Cell("", "header")] + [Cell(style.group_header.format(n=results[f"{key}.{arm}.n"].value), "header")
-                                    for arm in ARMS]
+    sizes = [Cell("", "header")] + [Cell(style.group_header.format(n=fmt_count(results[f"{key}.{arm}.n"].value,
+                                                                                 style)), "header") for arm in ARMS]
     labels += [Cell(text, "header") for text in extra]
     sizes += [Cell("", "header") for _ in extra]
     return TableRow(tuple(labels), role="header"), TableRow(tuple(sizes), role="header")
@@ -36,9 +36,11 @@ def _smd_cell(value: float, threshold: float | None, style: HouseStyle) -> Cell:
     return Cell(fmt_number(value, style.smd_decimals, style), "statistic", mark=mark)
 
 
-def _summary_text(value: float, is_level: bool, variable: Variable, style: HouseStyle) -> str:
+def _summary_text(value: float, is_level: bool, variable: Variable, style: HouseStyle, n: int | None) -> str:
+    """A mean, or a percentage of patients; before weighting (``n``: the arm's size) the percentage is a
+    count over ``n``, suppressed when that count is a small cell."""
     if is_level:
-        return fmt_proportion(value, style)
+        return fmt_share(value, n, style)
     return fmt_number(value, variable.decimals + 1, style)
 
 
@@ -68,7 +70,8 @@ def balance_table(key: str, comparison: ComparisonSpec, variables: dict[str, Var
                 for arm in ARMS:
                     value = results[f"{key}.balance.{name}{suffix}.{arm}.{moment}"].value
                     is_level = level is not None or variable.type == "binary"
-                    cells.append(Cell(_summary_text(value, is_level, variable, style), "statistic"))
+                    n = results[f"{key}.{arm}.n"].value if moment == "before" and style.suppress_below else None
+                    cells.append(Cell(_summary_text(value, is_level, variable, style, n), "statistic"))
                 smd = results[f"{key}.smd.{name}{suffix}.{moment}"].value
                 cells.append(_smd_cell(smd, threshold if moment == "after" else None, style))
             body.append(TableRow(tuple(cells), role="single" if level is None else "level"))
@@ -80,6 +83,10 @@ def balance_table(key: str, comparison: ComparisonSpec, variables: dict[str, Var
         "the two unweighted groups.",
         f"{BREACH_MARK} |SMD| at or above the balance threshold of {fmt_number(threshold, 2, style)}.",
     )
+    small = fmt_small_cell(style) if style.suppress_below else ""
+    if small and any(cell.text == small for row in body for cell in row.cells):
+        notes += (f"{small}: a percentage of fewer than {style.suppress_below} patients, not shown "
+                  "(small-cell suppression).",)
     return Table(key=f"{key}_balance", title=f"Balance of the weighting variables, {comparison.label}",
                  header=(top, second), body=tuple(body), notes=notes,
                  column_widths=(0.28, 0.12, 0.12, 0.09, 0.12, 0.12, 0.09))
@@ -96,7 +103,8 @@ def weights_table(key: str, comparison: ComparisonSpec, results: ResultSet, styl
         n = results[f"{key}.{arm}.n"].value
         cells = [Cell(fmt_number(results[f"{key}.weights.{arm}.{s}"].value, style.weight_decimals, style),
                       "statistic") for s, _ in columns]
-        body.append(TableRow((Cell(spec.label, "label"), Cell(str(n), "statistic"), *cells), role="single"))
+        body.append(TableRow((Cell(spec.label, "label"), Cell(fmt_count(n, style), "statistic"), *cells),
+                             role="single"))
     method = results[f"{key}.weights.treated.mean"].method
     return Table(key=f"{key}_weights", title=f"Inverse probability weights, {comparison.label}",
                  header=(header,), body=tuple(body), notes=(f"Weights: {method}.",
@@ -109,15 +117,17 @@ def mix_table(key: str, comparison: ComparisonSpec, spec: StudySpec, results: Re
     n = results[f"{key}.control.n"].value
     header = (TableRow((Cell("First treatment for progression", "header"),
                         Cell(comparison.control.label, "header", span=2)), role="header"),
-              TableRow((Cell("", "header"), Cell(style.group_header.format(n=n), "header", span=2)), role="header"))
+              TableRow((Cell("", "header"), Cell(style.group_header.format(n=fmt_count(n, style)), "header", span=2)),
+                       role="header"))
     body = []
     for label in (*spec.regimen_classes, "Unclassified"):
         record_key = f"{key}.control.mix.{level_key(label)}"
         if record_key not in results or not results[record_key].value:
             continue
         record = results[record_key]
-        body.append(TableRow((Cell(label, "label"), Cell(str(record.value), "count"),
-                              Cell(f"({fmt_proportion(record.value / record.n, style)})", "percent")), role="single"))
+        percent = "" if is_small_cell(record.value, style) else f"({fmt_proportion(record.value / record.n, style)})"
+        body.append(TableRow((Cell(label, "label"), Cell(fmt_count(record.value, style), "count"),
+                              Cell(percent, "percent")), role="single"))
     notes = tuple(f"{label}: {', '.join(regimens)}." for label, regimens in spec.regimen_classes.items())
     return Table(key=f"{key}_mix", title=f"First treatment for progression in the {comparison.control.label.lower()} "
                  f"arm, {comparison.label}", header=header, body=tuple(body), notes=notes,
@@ -199,20 +209,21 @@ def sensitivity_table(key: str, comparison: ComparisonSpec, endpoints: dict[str,
                  body=tuple(body), notes=notes, column_widths=widths)
 
 
-def formation_table(key: str, comparison: ComparisonSpec, results: ResultSet) -> Table:
+def formation_table(key: str, comparison: ComparisonSpec, results: ResultSet,
+                    style: HouseStyle = HouseStyle()) -> Table:
     """How the comparison cohort was formed: each step's patients and who was excluded, and why."""
     header = TableRow((Cell("Step", "header"), Cell("Patients", "header")), role="header")
     body = [TableRow((Cell(results["flow.treated.n"].params["label"], "label"),
-                      Cell(str(results["flow.treated.n"].value), "statistic")), role="single")]
+                      Cell(fmt_count(results["flow.treated.n"].value, style), "statistic")), role="single")]
     for step in ("arms", "treated_arm", "treated", "control_arm", "control"):
         prefix = f"flow.{key}.{step}"
         for reason_key in results:
             if reason_key.startswith(f"{prefix}.excluded."):
                 reason = results[reason_key]
                 body.append(TableRow((Cell(f"Excluded: {reason.params['reason']}", "level"),
-                                      Cell(str(reason.value), "statistic")), role="level"))
+                                      Cell(fmt_count(reason.value, style), "statistic")), role="level"))
         body.append(TableRow((Cell(results[f"{prefix}.n"].params["label"], "label"),
-                              Cell(str(results[f"{prefix}.n"].value), "statistic")), role="single"))
+                              Cell(fmt_count(results[f"{prefix}.n"].value, style), "statistic")), role="single"))
     notes = ("A patient missing several weighting variables is counted once, under the first one missing in "
              "the order the variables are listed.",)
     return Table(key=f"{key}_formation", title=f"Formation of the comparison cohort, {comparison.label}",
@@ -223,7 +234,7 @@ def comparison_tables(spec: StudySpec, reader: Callable[[str], TextFormatter]) -
     """Every table of every comparison, keyed ``<comparison>_formation``, ``_balance``, ``_weights``,
     ``_mix``, ``_outcomes`` and ``_sensitivity``; ``reader(table key)`` gives each its formatter."""
     makers = {
-        "formation": lambda key, comparison, text: formation_table(key, comparison, text.results),
+        "formation": lambda key, comparison, text: formation_table(key, comparison, text.results, text.style),
         "balance": lambda key, comparison, text: balance_table(key, comparison, spec.variables, text.results,
                                                                text.style),
         "weights": lambda key, comparison, text: weights_table(key, comparison, text.results, text.style),

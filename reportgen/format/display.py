@@ -8,8 +8,8 @@ from reportgen.format.numbers import fmt_number
 from reportgen.format.style import HouseStyle
 from reportgen.format.text import TextFormatter
 
-#: Statistics that are whole numbers of patients or events.
-_COUNTS = ("count", "n", "events", "missing", "number at risk")
+#: Statistics that are whole numbers of patients or events (or of covariate levels).
+_COUNTS = ("count", "n", "events", "missing", "number at risk", "levels")
 #: Statistics printed with the style's ratio decimals (two, by default).
 _RATIOS = ("SMD", "largest |SMD|", "threshold", "weight", "sum", "effective_n", "mean", "sd")
 

@@ -3,7 +3,8 @@
 The risk table is drawn in its own axes that share the curve's x axis, and each count
 is placed at its tick's data coordinate, so counts and ticks cannot drift apart
 (the failure users report most for survminer and lifelines). Counts are those of the
-results store (patients whose time is >= t), passed in, never recounted here.
+results store (patients whose time is >= t), passed in already formatted (a small cell
+under suppression reads "<5"), never recounted here.
 """
 
 from __future__ import annotations
@@ -48,11 +49,11 @@ def save_figure(figure: plt.Figure, path: Path) -> Path:
 
 @dataclass(frozen=True)
 class Curve:
-    """One group's curve: its label, its estimate, the number at risk per tick, and its median text."""
+    """One group's curve: its label, its estimate, the number at risk per tick (formatted), and its median text."""
 
     label: str
     km: KaplanMeierResult
-    at_risk: tuple[int, ...]
+    at_risk: tuple[str, ...]
     median_text: str
 
 

@@ -40,11 +40,62 @@ def fmt_number(value: float | None, decimals: int, style: HouseStyle, drop_zeros
     return text
 
 
+def is_small_cell(count: float | None, style: HouseStyle) -> bool:
+    """Whether a count of patients is a small cell to suppress: 1 to ``style.suppress_below - 1``.
+
+    Zero is not a small cell, and nothing is with suppression off (``suppress_below`` 0).
+    """
+    return count is not None and 0 < count < style.suppress_below
+
+
+def fmt_small_cell(style: HouseStyle) -> str:
+    """What a suppressed small cell prints: '<5'."""
+    return style.suppressed_text.format(n=style.suppress_below)
+
+
+def fmt_count(count: float | None, style: HouseStyle) -> str:
+    """A count of patients: '52', or the suppressed text ('<5') for a small cell.
+
+    Every count of patients a reader sees goes through here: table cells, column sizes,
+    flowchart boxes, numbers at risk and the counts in the text.
+
+    >>> from reportgen.format.style import HouseStyle
+    >>> s = HouseStyle(suppress_below=5)
+    >>> fmt_count(0, s), fmt_count(4, s), fmt_count(5, s), fmt_count(4, HouseStyle())
+    ('0', '<5', '5', '4')
+    """
+    if count is None:
+        return style.missing_text
+    if is_small_cell(count, style):
+        return fmt_small_cell(style)
+    return str(int(count))
+
+
 def fmt_percent(count: int, denominator: int, style: HouseStyle) -> str:
-    """``count`` over ``denominator`` as a percentage with the style's decimals and a % sign."""
+    """``count`` over ``denominator`` as a percentage with the style's decimals and a % sign.
+
+    The percentage of a small cell would give the count away: it prints as the count does ('<5').
+    """
+    if is_small_cell(count, style):
+        return fmt_small_cell(style)
     if denominator == 0:
         return style.missing_text
     return fmt_number(100.0 * count / denominator, style.percent_decimals, style) + "%"
+
+
+def fmt_count_percent(count: int, denominator: int, style: HouseStyle) -> str:
+    """A count with its percentage: '30 (57.7%)'; a small cell alone: '<5'."""
+    if is_small_cell(count, style):
+        return fmt_small_cell(style)
+    return f"{fmt_count(count, style)} ({fmt_percent(count, denominator, style)})"
+
+
+def fmt_share(value: float | None, denominator: int | None, style: HouseStyle) -> str:
+    """A proportion (0-1) of ``denominator`` patients as a percentage, or the suppressed text when
+    the count it stands for (``value * denominator``, rounded) is a small cell."""
+    if value is not None and denominator and is_small_cell(round(value * denominator), style):
+        return fmt_small_cell(style)
+    return fmt_proportion(value, style)
 
 
 def fmt_proportion(value: float | None, style: HouseStyle) -> str:

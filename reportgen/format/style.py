@@ -13,6 +13,11 @@ class HouseStyle:
     """Decimals, P value rule, separators, labels and the paths of the CSS and reference .docx.
 
     Defaults reproduce the registry's house style (HOUSE-STYLE.md).
+
+    ``suppress_below`` is small-cell suppression for documents that leave the registry:
+    a count of patients from 1 to ``suppress_below - 1`` prints as ``suppressed_text``
+    ("<5"), and so does anything that would give it away (its percentage); 0 is off.
+    A build takes it from the study spec's ``disclosure`` section.
     """
 
     percent_decimals: int = 1
@@ -35,5 +40,7 @@ class HouseStyle:
     ratio_decimals: int = 2
     smd_decimals: int = 2
     weight_decimals: int = 2
+    suppress_below: int = 0
+    suppressed_text: str = "<{n}"
     css: Path = TEMPLATES / "house.css"
     reference_docx: Path = TEMPLATES / "reference.docx"

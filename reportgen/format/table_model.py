@@ -8,6 +8,7 @@ checks at construction that its grid is rectangular, so writers can trust it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 CELL_ROLES = ("header", "label", "level", "count", "percent", "statistic")
 
@@ -71,3 +72,11 @@ class Table:
     @property
     def label(self) -> str:
         return f"{self.prefix}Table {self.number}" if self.number else f"{self.prefix}Table"
+
+
+def simple_table(key: str, title: str, header: tuple[str, ...], rows: Sequence[Sequence[str]],
+                 widths: tuple[float, ...], notes: tuple[str, ...] = (), number: int = 0) -> Table:
+    """A plain listing table (reports such as ``reportgen diff``'s): one header row, text cells."""
+    head = TableRow(tuple(Cell(text, "header") for text in header), role="header")
+    body = tuple(TableRow(tuple(Cell(text, "label") for text in row), role="single") for row in rows)
+    return Table(key=key, title=title, header=(head,), body=body, notes=notes, column_widths=widths, number=number)

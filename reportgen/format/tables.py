@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reportgen.analysis.results import ResultSet
 from reportgen.analysis.results import level_key
-from reportgen.format.numbers import fmt_number, fmt_percent, fmt_proportion_interval
+from reportgen.format.numbers import fmt_count, fmt_number, fmt_percent, fmt_proportion_interval, is_small_cell
 from reportgen.format.style import HouseStyle
 from reportgen.format.table_model import Cell, Table, TableRow
 from reportgen.spec import AnalysisSet, TableSpec, Variable
@@ -42,7 +42,8 @@ def _decimals(statistic: str, data_decimals: int) -> int:
 def fmt_continuous(results: ResultSet, prefix: str, statistic: str, variable: Variable, style: HouseStyle) -> str:
     """One continuous summary cell: '65.5 (20; 81)', '0.97 (0.055)', '1.0; 1.0'."""
     _, parts = STATISTIC_ROWS[statistic]
-    texts = [fmt_number(results[f"{prefix}.{part}"].value, _decimals(part, variable.decimals), style)
+    texts = [fmt_count(results[f"{prefix}.{part}"].value, style) if part in ("n", "missing")
+             else fmt_number(results[f"{prefix}.{part}"].value, _decimals(part, variable.decimals), style)
              for part in parts]
     if statistic in ("median_range", "median_quartiles"):
         return f"{texts[0]} ({texts[1]}{style.range_separator}{texts[2]})"
@@ -52,7 +53,9 @@ def fmt_continuous(results: ResultSet, prefix: str, statistic: str, variable: Va
 
 
 def _count_cells(count: int, denominator: int, style: HouseStyle) -> tuple[Cell, Cell]:
-    return Cell(str(count), "count"), Cell(f"({fmt_percent(count, denominator, style)})", "percent")
+    """'30' and '(57.7%)'; a small cell under suppression: '<5' and no percentage (it would give the count away)."""
+    percent = "" if is_small_cell(count, style) else f"({fmt_percent(count, denominator, style)})"
+    return Cell(fmt_count(count, style), "count"), Cell(percent, "percent")
 
 
 def _row(label: Cell, cells: list[Cell], role: str) -> TableRow:
@@ -68,7 +71,7 @@ def _missing_row(results: ResultSet, populations: tuple[str, ...], name: str, st
     counts = [int(results[f"{population}.{name}.missing"].value) for population in populations]
     if not any(counts):
         return []
-    cells = [cell for count in counts for cell in (Cell(str(count), "count"), Cell("", "percent"))]
+    cells = [cell for count in counts for cell in (Cell(fmt_count(count, style), "count"), Cell("", "percent"))]
     return [_row(Cell(style.missing_label, "level"), cells, "level")]
 
 
@@ -82,11 +85,13 @@ def _count_row(label: Cell, results: ResultSet, keys: list[str], style: HouseSty
 
 def _rate_rows(results: ResultSet, populations: tuple[str, ...], name: str, variable: Variable,
                style: HouseStyle) -> list[TableRow]:
-    """The response rate block: its label, its count with percentage, and its exact CI."""
+    """The response rate block: its label, its count with percentage, and its exact CI (left blank
+    for a suppressed small cell: the exact limits would give the count away)."""
     rate = variable.rate
     keys = [f"{population}.{name}.{level_key(rate.label)}" for population in populations]
     level = fmt_number(100 * (results[f"{keys[0]}.ci"].level or 0.95), 0, style)
-    intervals = [Cell(f"({fmt_proportion_interval(results[f'{key}.ci'].lower, results[f'{key}.ci'].upper, style)})",
+    intervals = [Cell("" if is_small_cell(results[key].value, style) else
+                      f"({fmt_proportion_interval(results[f'{key}.ci'].lower, results[f'{key}.ci'].upper, style)})",
                       "statistic", span=2) for key in keys]
     return [
         _row(Cell(rate.label, "label", mark=rate.mark), _blank(populations), "variable"),
@@ -127,13 +132,13 @@ def variable_rows(results: ResultSet, populations: tuple[str, ...], name: str, v
 def _size_header(population: str, sets: dict[str, AnalysisSet], columns: tuple[str, ...], results: ResultSet,
                  style: HouseStyle) -> str:
     """'N = 52' for a set; 'n = 42' for a subset shown beside its parent; 'n = 11/15' for one shown alone."""
-    n = results[f"sets.{population}.n"].value
+    n = fmt_count(results[f"sets.{population}.n"].value, style)
     parent = sets[population].of
     if not parent:
         return style.group_header.format(n=n)
     if parent in columns:
         return style.subgroup_header.format(n=n)
-    return style.subset_header.format(n=n, total=results[f"sets.{parent}.n"].value)
+    return style.subset_header.format(n=n, total=fmt_count(results[f"sets.{parent}.n"].value, style))
 
 
 def characteristics_table(key: str, table: TableSpec, variables: dict[str, Variable], results: ResultSet,

@@ -6,15 +6,18 @@ exist fails the build naming the key. Nothing here computes: it only formats.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportgen.analysis.results import Result, ResultSet
 from reportgen.errors import RenderError
-from reportgen.format.numbers import (fmt_interval, fmt_number, fmt_p_value, fmt_percent, fmt_proportion,
-                                      fmt_proportion_interval)
+from reportgen.format.numbers import (fmt_count, fmt_count_percent, fmt_interval, fmt_number, fmt_p_value,
+                                      fmt_percent, fmt_proportion, fmt_proportion_interval, fmt_small_cell,
+                                      is_small_cell)
 from reportgen.format.style import HouseStyle
 
 NBSP = "\u00a0"
+#: Statistics that are counts of patients: small-cell suppression applies to them (and to their percentages).
+PATIENT_COUNTS = ("count", "n", "events", "missing", "number at risk")
 
 
 @dataclass(frozen=True)
@@ -28,17 +31,18 @@ class TextFormatter:
         return self.results[key]
 
     def count(self, key: str) -> str:
-        """A count or size: '52'."""
-        return str(int(self._value(key)))
+        """A count or size: '52' ('<5' for a small cell of patients under suppression)."""
+        return fmt_count(int(self._value(key)), self._count_style(key))
 
     def percent(self, key: str) -> str:
-        """A count's percentage of its denominator: '57.7%'."""
+        """A count's percentage of its denominator: '57.7%' (a small cell: '<5', as its count)."""
         record = self.results[key]
-        return fmt_percent(int(self._value(key)), int(record.n or 0), self.style)
+        return fmt_percent(int(self._value(key)), int(record.n or 0), self._count_style(key))
 
     def count_percent(self, key: str) -> str:
-        """'30 (57.7%)'."""
-        return f"{self.count(key)} ({self.percent(key)})"
+        """'30 (57.7%)' (a small cell alone: '<5')."""
+        record = self.results[key]
+        return fmt_count_percent(int(self._value(key)), int(record.n or 0), self._count_style(key))
 
     def number(self, key: str, decimals: int) -> str:
         """Any value with a given number of decimals."""
@@ -65,15 +69,21 @@ class TextFormatter:
 
     def rate(self, key: str) -> str:
         """A proportion record (0-1) as a percentage: '20.6%'."""
+        if self._hides_small_cell(key):
+            return fmt_small_cell(self.style)
         return fmt_proportion(self.results[key].value, self.style)
 
     def rate_interval(self, key: str) -> str:
         """A proportion record's CI as percentages: '9.8%-36.2%'."""
+        if self._hides_small_cell(key):
+            return fmt_small_cell(self.style)
         record = self.results[key]
         return fmt_proportion_interval(record.lower, record.upper, self.style)
 
     def rate_ci(self, key: str) -> str:
         """'20.6% (95% CI, 9.8%-36.2%)'."""
+        if self._hides_small_cell(key):
+            return fmt_small_cell(self.style)
         return f"{self.rate(key)} ({self.level(key)}% CI, {self.rate_interval(key)})"
 
     def level(self, key: str) -> str:
@@ -98,6 +108,21 @@ class TextFormatter:
         """'P = .0138' or 'P < .0001', with no-break spaces so the line never splits inside."""
         text = fmt_p_value(self.results[key].value, self.style).replace(" ", NBSP)
         return f"P{NBSP}{text}" if text.startswith("<") else f"P{NBSP}={NBSP}{text}"
+
+    def _count_style(self, key: str) -> HouseStyle:
+        """The style for printing record ``key`` as a count: suppression applies to counts of patients only
+        (not to a setting or an age printed as a whole number)."""
+        if self.results[key].statistic in PATIENT_COUNTS or not self.style.suppress_below:
+            return self.style
+        return replace(self.style, suppress_below=0)
+
+    def _hides_small_cell(self, key: str) -> bool:
+        """Whether ``key`` is the exact CI record (``<count key>.ci``) of a count that is a small cell:
+        its rate and limits would give the count away."""
+        if not self.style.suppress_below or not key.endswith(".ci") or key[:-3] not in self.results:
+            return False
+        count = self.results[key[:-3]]
+        return count.statistic == "count" and is_small_cell(count.value, self.style)
 
     def _value(self, key: str) -> float:
         value = self.results[key].value

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from reportgen.analysis.results import level_key
 from reportgen.errors import RenderError, ReportgenError
@@ -95,5 +95,7 @@ def render_template(name: str, folders: tuple[Path, ...], text: TextFormatter, c
         raise RenderError(f"template {error.filename or name}, line {error.lineno}: {error.message}") from None
     except jinja2.UndefinedError as error:
         raise RenderError(f"template {name}: {error.message}") from None
+    except SecurityError as error:
+        raise RenderError(f"template {name}: refused by the sandbox ({error})") from None
     except ReportgenError as error:
         raise RenderError(f"template {name}: {error}") from None

@@ -1,0 +1,311 @@
+"""Read a registry export from where it lives: files (CSV, Parquet, Excel, SAS) or a database.
+
+Every reader gives the same thing: one table of text per registry table, its columns
+renamed and its codes recoded by the spec's adapter (``data.tables``, ``data.columns``,
+``data.codes``), every value written the way a CSV export writes it (dates
+``YYYY-MM-DD``, whole numbers without decimals, flags ``Y``/``N``, missing as empty).
+Typing and checking happen once, downstream (``reportgen.data.load``), whatever the
+source, so a value is judged the same way from a SAS file as from a CSV.
+
+Nothing here raises on bad data: a table that cannot be read becomes a Problem naming
+the file (or sheet, or database table), and the others are still read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from reportgen.data.schema import REGISTRY_TABLES, TableSchema
+from reportgen.errors import Problem, ReportgenError, SpecError
+from reportgen.spec import DataSource
+
+#: File name suffixes of each file source; the first is the one looked for by default.
+SUFFIXES = {"csv": (".csv",), "parquet": (".parquet", ".pq"), "excel": (".xlsx", ".xlsm"),
+            "xpt": (".xpt",), "sas7bdat": (".sas7bdat",)}
+_ENVIRONMENT = re.compile(r"\$\{(\w+)\}")
+
+
+class DataSourceError(ReportgenError):
+    """The data source cannot be reached at all (no database, an unreadable workbook)."""
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One registry table as read: text values under registry column names.
+
+    ``where`` names it for messages ("patients.csv", "registry.xlsx, sheet patients",
+    "database table registry.patients"); ``labels`` are the export's variable labels
+    (SAS files carry them), by registry column.
+    """
+
+    name: str
+    where: str
+    frame: pd.DataFrame
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def sha256(self) -> str:
+        """A hash of the table's content as read (for sources that are not files)."""
+        return hashlib.sha256(self.frame.to_csv(index=False, lineterminator="\n").encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RawExport:
+    """Every table that could be read, and the problems of those that could not."""
+
+    tables: dict[str, RawTable]
+    problems: tuple[Problem, ...]
+    origin: str
+
+
+# --- values -> text ------------------------------------------------------------------------------------------------
+
+def _text_of(value: object) -> str:
+    """One value in the CSV export's form (used for columns of mixed Python objects)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "Y" if value else "N"
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def as_text(column: pd.Series) -> pd.Series:
+    """A column of any type as text in the CSV export's form; vectorised for the common types."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        midnight = column.isna() | (column == column.dt.normalize())
+        if bool(midnight.all()):
+            return column.dt.strftime("%Y-%m-%d").fillna("").astype(object)
+    elif pd.api.types.is_bool_dtype(column) and not column.isna().any():
+        return column.map({True: "Y", False: "N"}).astype(object)
+    elif pd.api.types.is_integer_dtype(column):
+        return column.astype("string").fillna("").astype(object)
+    elif pd.api.types.is_string_dtype(column) or column.dtype == object:
+        values = column.astype(object)
+        kinds = values.map(type)
+        if bool(kinds.isin([str, type(None)]).all()):
+            return values.where(values.notna(), "")
+    return column.astype(object).map(_text_of)
+
+
+# --- readers: path -> DataFrame (any types) and labels ------------------------------------------------------------
+
+Reader = Callable[[Path, DataSource], tuple[pd.DataFrame, dict[str, str]]]
+
+
+class Unreadable(ValueError):
+    """A file that a reader recognises as unusable, with a message that says why and what to do."""
+
+
+def _read_csv(path: Path, data: DataSource) -> tuple[pd.DataFrame, dict[str, str]]:
+    if path.stat().st_size == 0:
+        raise Unreadable("the file is empty (not even a header row)")
+    encoding = "utf-8-sig" if data.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else data.encoding
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, sep=data.delimiter,
+                        engine="c", na_filter=False)
+    if len(frame.columns) == 1:
+        header = str(frame.columns[0])
+        for other in (";", "\t", "|", ","):
+            if other != data.delimiter and other in header:
+                shown = {"\t": "a tab"}.get(other, repr(other))
+                raise Unreadable(f"its columns are separated by {shown}, not {data.delimiter!r}: "
+                                 f"set data.delimiter in the study spec")
+    return frame, {}
+
+
+def _read_parquet(path: Path, data: DataSource) -> tuple[pd.DataFrame, dict[str, str]]:
+    return pd.read_parquet(path), {}
+
+
+def _read_sas(path: Path, data: DataSource) -> tuple[pd.DataFrame, dict[str, str]]:
+    import pyreadstat
+
+    read = pyreadstat.read_xport if path.suffix.lower() == ".xpt" else pyreadstat.read_sas7bdat
+    encoding = None if data.encoding.lower() in ("utf-8", "utf8") else data.encoding
+    frame, meta = read(str(path), encoding=encoding)
+    labels = {name: label for name, label in meta.column_names_to_labels.items() if label}
+    return frame, labels
+
+
+def _read_excel_file(path: Path, data: DataSource) -> tuple[pd.DataFrame, dict[str, str]]:
+    return pd.read_excel(path, dtype=object, sheet_name=0, engine="openpyxl"), {}
+
+
+FILE_READERS: dict[str, Reader] = {"csv": _read_csv, "parquet": _read_parquet, "excel": _read_excel_file,
+                                   "xpt": _read_sas, "sas7bdat": _read_sas}
+
+
+# --- the adapter: rename, recode -------------------------------------------------------------------------------------
+
+def _adapted(name: str, where: str, frame: pd.DataFrame, labels: dict[str, str], data: DataSource) -> RawTable:
+    """Rename the export's columns to the registry's, recode codes, and make every value text."""
+    renamed = {export: column for column, export in data.columns.get(name, {}).items()}
+    frame = frame.rename(columns=lambda c: renamed.get(str(c).strip(), str(c).strip()))
+    text = pd.DataFrame({column: as_text(frame[column]) for column in frame.columns}, index=frame.index)
+    for column, recode in data.codes.get(name, {}).items():
+        if column in text.columns:
+            stripped = text[column].str.strip()
+            text[column] = stripped.map(recode).where(stripped.isin(list(recode)), text[column])
+    labels = {renamed.get(column, column): label for column, label in labels.items()}
+    return RawTable(name, where, text.reset_index(drop=True), labels)
+
+
+def _check_adapter(data: DataSource) -> None:
+    """The adapter may only name registry tables and columns (a typo would silently map nothing)."""
+    schemas = {schema.name: schema for schema in REGISTRY_TABLES}
+    for key in ("tables", "columns", "codes"):
+        for table in getattr(data, key):
+            if table not in schemas:
+                raise SpecError(f"data.{key}.{table}: not a registry table (tables: {', '.join(schemas)})")
+    for key in ("columns", "codes"):
+        for table, columns in getattr(data, key).items():
+            for column in columns:
+                if column not in schemas[table].column_names:
+                    raise SpecError(f"data.{key}.{table}.{column}: not a column of the registry table {table} "
+                                    f"(columns: {', '.join(schemas[table].column_names)})")
+    try:
+        codecs.lookup(data.encoding)
+    except LookupError:
+        raise SpecError(f"data.encoding: {data.encoding!r} is not a text encoding Python knows") from None
+
+
+# --- sources -----------------------------------------------------------------------------------------------------
+
+def _file_of(schema: TableSchema, folder: Path, data: DataSource) -> Path:
+    stem = data.tables.get(schema.name, schema.name)
+    suffixes = SUFFIXES[data.source]
+    if Path(stem).suffix.lower() in suffixes:
+        return folder / stem
+    for suffix in suffixes:
+        if (folder / f"{stem}{suffix}").exists():
+            return folder / f"{stem}{suffix}"
+    return folder / f"{stem}{suffixes[0]}"
+
+
+def _read_files(folder: Path, data: DataSource) -> RawExport:
+    """One file per registry table in ``folder``."""
+    tables: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    reader = FILE_READERS[data.source]
+    for schema in REGISTRY_TABLES:
+        path = _file_of(schema, folder, data)
+        where = path.relative_to(folder).as_posix()
+        if not path.is_file():
+            problems.append(Problem(where, "", "", "file is missing from the export"))
+            continue
+        try:
+            frame, labels = reader(path, data)
+        except UnicodeDecodeError as error:
+            problems.append(Problem(where, "", "", f"file is not {data.encoding} text ({error.reason} at byte "
+                                                   f"{error.start}); set data.encoding in the study spec"))
+            continue
+        except pd.errors.EmptyDataError:
+            problems.append(Problem(where, "", "", "the file is empty (not even a header row)"))
+            continue
+        except Unreadable as error:
+            problems.append(Problem(where, "", "", str(error)))
+            continue
+        except Exception as error:  # noqa: BLE001 - each format's library raises its own errors
+            problems.append(Problem(where, "", "", f"file cannot be read as {data.source} ({_first_line(error)})"))
+            continue
+        tables[schema.name] = _adapted(schema.name, where, frame, labels, data)
+    return RawExport(tables, tuple(problems), str(folder))
+
+
+def _read_workbook(path: Path, data: DataSource) -> RawExport:
+    """One Excel workbook with a sheet per registry table."""
+    try:
+        sheets = pd.read_excel(path, dtype=object, sheet_name=None, engine="openpyxl")
+    except Exception as error:  # noqa: BLE001 - openpyxl and zipfile raise their own errors
+        raise DataSourceError(f"{path}: cannot be read as an Excel workbook ({_first_line(error)})") from None
+    tables: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    for schema in REGISTRY_TABLES:
+        sheet = data.tables.get(schema.name, schema.name)
+        where = f"{path.name}, sheet {sheet}"
+        if sheet not in sheets:
+            problems.append(Problem(where, "", "", f"the workbook has no sheet {sheet!r} "
+                                                   f"(sheets: {', '.join(map(str, sheets))})"))
+            continue
+        tables[schema.name] = _adapted(schema.name, where, sheets[sheet], {}, data)
+    return RawExport(tables, tuple(problems), str(path))
+
+
+def database_url(data: DataSource) -> str:
+    """The spec's URL with ``${NAME}`` replaced from the environment."""
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise SpecError(f"data.url: the environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENVIRONMENT.sub(value, data.url)
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to print: its password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparseable URL is shown without anything after the scheme
+        return url.split("://", 1)[0] + "://…"
+
+
+def _read_database(data: DataSource) -> RawExport:
+    """One database table per registry table, through SQLAlchemy."""
+    import sqlalchemy
+
+    url = database_url(data)
+    try:
+        engine = sqlalchemy.create_engine(url)
+        with engine.connect() as connection:
+            present = set(sqlalchemy.inspect(connection).get_table_names(schema=data.schema or None))
+            tables: dict[str, RawTable] = {}
+            problems: list[Problem] = []
+            for schema in REGISTRY_TABLES:
+                name = data.tables.get(schema.name, schema.name)
+                where = f"database table {data.schema + '.' if data.schema else ''}{name}"
+                if name not in present:
+                    problems.append(Problem(where, "", "", "table is missing from the database"))
+                    continue
+                frame = pd.read_sql_table(name, connection, schema=data.schema or None)
+                tables[schema.name] = _adapted(schema.name, where, frame, {}, data)
+    except (sqlalchemy.exc.SQLAlchemyError, ImportError) as error:
+        raise DataSourceError(f"cannot read the database {shown_url(url)}: {_first_line(error)}") from None
+    finally:
+        if "engine" in locals():
+            engine.dispose()
+    return RawExport(tables, tuple(problems), shown_url(url))
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def read_export(data: DataSource, path: Path) -> RawExport:
+    """Every registry table from the spec's source; ``path`` is the spec's ``data.path`` resolved."""
+    _check_adapter(data)
+    if data.source == "sql":
+        return _read_database(data)
+    if data.source == "excel" and path.is_file():
+        return _read_workbook(path, data)
+    if not path.is_dir():
+        raise DataSourceError(f"{path}: the registry export folder does not exist")
+    return _read_files(path, data)

@@ -1,0 +1,25 @@
+"""A copy of the example study for tests that change its spec.
+
+The copy reads the registry export where it is (its relative data and lock paths made
+absolute), so only the spec and the templates are copied.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "tafa-len"
+DATA = ROOT / "examples" / "synthetic-registry" / "data"
+
+
+def example_copy(folder: Path, extra_yaml: str = "") -> Path:
+    """Copy the example study into ``folder``/study (without its outputs) and append ``extra_yaml`` to its spec."""
+    study = folder / "study"
+    shutil.copytree(EXAMPLE, study, ignore=shutil.ignore_patterns("output"))
+    spec = study / "study.yaml"
+    text = spec.read_text(encoding="utf-8")
+    assert "../synthetic-registry/data" in text, "the example spec no longer names its data as the copy expects"
+    spec.write_text(text.replace("../synthetic-registry/data", DATA.as_posix()) + extra_yaml, encoding="utf-8")
+    return study
