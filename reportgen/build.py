@@ -142,6 +142,7 @@ def _provenance_rows(record: Provenance, style: HouseStyle = HouseStyle()
     items = [("Study", record.study_title)]
     if record.synthetic:
         items.append(("Data", "synthetic registry (no real patient data)"))
+    items += [("Data source", record.data_source)] if record.data_source else []
     items += [("Data lock", lock), ("Study spec", f"{record.spec_file}, SHA-256 {record.spec_sha256}")]
     items += [("Data warning", f"{count} × {message}") for message, count in record.data_warnings]
     items += [("Study template", f"{name}, SHA-256 {digest}") for name, digest in record.templates]

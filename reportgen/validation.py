@@ -129,10 +129,15 @@ def problems_csv(validation: Validation) -> str:
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(("severity", "file", "patient", "column", "value", "message"))
-    for problem in sorted(validation.problems, key=lambda p: (p.severity != "error", p.file, p.column, p.message)):
+    for problem in _sorted(validation.problems):
         writer.writerow(tuple(_inert(text) for text in (problem.severity, problem.file, problem.patient,
                                                          problem.column, problem.value, problem.message)))
     return stream.getvalue()
+
+
+def _sorted(problems: tuple[Problem, ...]) -> list[Problem]:
+    """Errors first, then by file, column and message; patients in the order of the file."""
+    return sorted(problems, key=lambda p: (p.severity != "error", p.file, p.column, p.message))
 
 
 def _inert(text: str) -> str:
@@ -153,11 +158,11 @@ def report_document(validation: Validation) -> Document:
         blocks.append(simple_table("groups", "Problems by file, column and message",
                                    ("Severity", "File", "Column", "Problem", "Rows"),
                                    [(g.severity, g.file, g.column, g.message, str(g.count)) for g in found],
-                                   (0.1, 0.2, 0.17, 0.45, 0.08), number=1))
-        rows = [(p.severity, p.file, p.patient, p.column, p.value, p.message) for p in validation.problems]
+                                   (0.09, 0.2, 0.19, 0.44, 0.08), number=1))
+        rows = [(p.severity, p.file, p.patient, p.column, p.value, p.message) for p in _sorted(validation.problems)]
         blocks.append(simple_table("problems", "Every problem", ("Severity", "File", "Patient", "Column", "Value",
                                                                  "Problem"), rows,
-                                   (0.09, 0.16, 0.12, 0.15, 0.14, 0.34), number=2))
+                                   (0.08, 0.19, 0.12, 0.18, 0.13, 0.30), number=2))
     else:
         blocks.append(Paragraph((Run("No problems found."),)))
     return Document(title, tuple(blocks))

@@ -23,3 +23,16 @@ def example_copy(folder: Path, extra_yaml: str = "") -> Path:
     assert "../synthetic-registry/data" in text, "the example spec no longer names its data as the copy expects"
     spec.write_text(text.replace("../synthetic-registry/data", DATA.as_posix()) + extra_yaml, encoding="utf-8")
     return study
+
+
+def docx_rows(table) -> list[tuple[str, ...]]:
+    """Rows of a Word table as text, merged cells counted once."""
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) not in seen:
+                seen.add(id(cell._tc))
+                cells.append(cell.text.strip())
+        rows.append(tuple(cells))
+    return rows

@@ -14,6 +14,7 @@ import docx
 import pytest
 from pypdf import PdfReader
 
+from example_study import docx_rows
 from reference_tables import (TABLE1_MISSING, TABLE1_ROWS, TABLE2_MISSING, TABLE2_ROWS, TABLE3_MISSING,
                               TABLE3_ROWS, TABLE4_MISSING, TABLE4_ROWS)
 from reportgen.build import build
@@ -28,19 +29,6 @@ def outputs(tmp_path_factory):
     return out
 
 
-def _docx_rows(table) -> list[tuple[str, ...]]:
-    """Rows of a Word table as text, merged cells counted once."""
-    rows = []
-    for row in table.rows:
-        cells, seen = [], set()
-        for cell in row.cells:
-            if id(cell._tc) not in seen:
-                seen.add(id(cell._tc))
-                cells.append(cell.text.strip())
-        rows.append(tuple(cells))
-    return rows
-
-
 def _body_rows(rows: list[tuple[str, ...]]) -> list[tuple[str, tuple[str, ...]]]:
     return [(row[0], tuple(c for c in row[1:] if c)) for row in rows[2:]]
 
@@ -48,7 +36,7 @@ def _body_rows(rows: list[tuple[str, ...]]) -> list[tuple[str, tuple[str, ...]]]
 @pytest.fixture(scope="module")
 def docx_tables(outputs):
     document = docx.Document(str(outputs / "manuscript.docx"))
-    return [_docx_rows(table) for table in document.tables]
+    return [docx_rows(table) for table in document.tables]
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +103,7 @@ def test_outputs_exist(outputs):
 def supplement(outputs):
     reader = PdfReader(str(outputs / "supplement.pdf"))
     pdf = "\n".join(page.extract_text() for page in reader.pages)
-    tables = [_docx_rows(table) for table in docx.Document(str(outputs / "supplement.docx")).tables]
+    tables = [docx_rows(table) for table in docx.Document(str(outputs / "supplement.docx")).tables]
     return pdf, tables
 
 

@@ -27,6 +27,6 @@ def provenance_tables(items: Sequence[tuple[str, str]], inputs: Sequence[tuple[s
                   body=tuple(TableRow((Cell(name, "label"), Cell("" if rows is None else str(rows), "statistic"),
                                        Cell(digest, "label")), role="single")
                              for name, rows, digest in inputs),
-                  notes=("Rows: data rows of a CSV file, its header excluded.",),
-                  column_widths=(0.19, 0.07, 0.74))
+                  notes=("Rows: data rows of each file or database table (a CSV header excluded).",),
+                  column_widths=(0.23, 0.07, 0.70))
     return {"provenance": about, "provenance_inputs": files}

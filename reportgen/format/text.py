@@ -35,9 +35,13 @@ class TextFormatter:
         return fmt_count(int(self._value(key)), self._count_style(key))
 
     def percent(self, key: str) -> str:
-        """A count's percentage of its denominator: '57.7%' (a small cell: '<5', as its count)."""
+        """A count's percentage of its denominator: '57.7%' (a small cell: 'n<5', a count, never
+        to be read as a percentage)."""
         record = self.results[key]
-        return fmt_percent(int(self._value(key)), int(record.n or 0), self._count_style(key))
+        style = self._count_style(key)
+        if is_small_cell(self._value(key), style):
+            return self._hidden()
+        return fmt_percent(int(self._value(key)), int(record.n or 0), style)
 
     def count_percent(self, key: str) -> str:
         """'30 (57.7%)' (a small cell alone: '<5')."""
@@ -70,20 +74,20 @@ class TextFormatter:
     def rate(self, key: str) -> str:
         """A proportion record (0-1) as a percentage: '20.6%'."""
         if self._hides_small_cell(key):
-            return fmt_small_cell(self.style)
+            return self._hidden()
         return fmt_proportion(self.results[key].value, self.style)
 
     def rate_interval(self, key: str) -> str:
         """A proportion record's CI as percentages: '9.8%-36.2%'."""
         if self._hides_small_cell(key):
-            return fmt_small_cell(self.style)
+            return self._hidden()
         record = self.results[key]
         return fmt_proportion_interval(record.lower, record.upper, self.style)
 
     def rate_ci(self, key: str) -> str:
         """'20.6% (95% CI, 9.8%-36.2%)'."""
         if self._hides_small_cell(key):
-            return fmt_small_cell(self.style)
+            return self._hidden()
         return f"{self.rate(key)} ({self.level(key)}% CI, {self.rate_interval(key)})"
 
     def level(self, key: str) -> str:
@@ -115,6 +119,11 @@ class TextFormatter:
         if self.results[key].statistic in PATIENT_COUNTS or not self.style.suppress_below:
             return self.style
         return replace(self.style, suppress_below=0)
+
+    def _hidden(self) -> str:
+        """A rate or percentage hidden with its small count, in the text: 'n<5' (a bare '<5' where a
+        percentage stands would read as '<5%')."""
+        return "n" + fmt_small_cell(self.style)
 
     def _hides_small_cell(self, key: str) -> bool:
         """Whether ``key`` is the exact CI record (``<count key>.ci``) of a count that is a small cell:
