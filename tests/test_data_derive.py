@@ -154,3 +154,19 @@ def test_course_after_car_t(registry):
     # DOR2 of P2: response 2021-11-01, progression 2022-01-01 (61 days); P1 did not respond.
     dor2 = derived.endpoints["dor2"].data
     assert list(dor2.index) == ["P2"] and dor2.loc["P2", "time"] == pytest.approx(61 / 30.4375)
+
+
+def test_no_patient_leaves_the_flow_without_a_counted_reason():
+    """On the example: every step's size is its parent's less the patients excluded, with reasons;
+    the first step is every patient of the export."""
+    from reportgen.data.load import load_registry
+    from reportgen.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parent.parent / "examples" / "tafa-len")
+    registry = load_registry(spec.data_path)
+    flow = derive(registry, spec).flow
+    steps = {step.key: step for step in flow}
+    assert flow[0].n == registry["patients"]["patient_id"].nunique()
+    for step in flow[1:]:
+        assert step.exclusions and all(exclusion.reason for exclusion in step.exclusions), step.key
+        assert steps[step.parent].n - step.n == sum(exclusion.count for exclusion in step.exclusions), step.key
