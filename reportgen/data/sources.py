@@ -98,8 +98,7 @@ def as_text(column: pd.Series) -> pd.Series:
         return column.astype("string").fillna("").astype(object)
     elif pd.api.types.is_string_dtype(column) or column.dtype == object:
         values = column.astype(object)
-        kinds = values.map(type)
-        if bool(kinds.isin([str, type(None)]).all()):
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             return values.where(values.notna(), "")
     return column.astype(object).map(_text_of)
 
