@@ -260,7 +260,9 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
         (scratch / "provenance.json").write_text(_json({**record.record(), **disclosure, "outputs": outputs}),
                                                  encoding="utf-8")
         written.append(scratch / "provenance.json")
-        return BuildOutputs(out, _move_into_place(scratch, out, written))
+        placed = BuildOutputs(out, _move_into_place(scratch, out, written))
+        progress("done")
+        return placed
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
