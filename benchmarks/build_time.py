@@ -34,8 +34,7 @@ LINE = re.compile(r"^\[\s*([\d.]+)s\] (.*)$")
 #: Progress messages → benchmark stages, by the message's first words.
 STAGES = (("reading the study spec", "spec"), ("reading and validating", "load + validate"),
           ("deriving", "derive"), ("computing statistics", "analyse"), ("drawing figures", "figures"),
-          ("composing", "compose"), ("writing manuscript.pdf", "PDF"), ("writing supplement.pdf", "PDF"),
-          ("writing manuscript.docx", "DOCX"), ("writing supplement.docx", "DOCX"), ("done", "done"))
+          ("composing", "compose"), ("writing", "PDF + DOCX"), ("done", "done"))
 
 
 def _stage(message: str) -> str | None:

@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress display")
     build.add_argument("--only", action="append", default=[], metavar="DOCUMENT",
                        help="build only this document (e.g. supplement), leaving the others as they were; repeatable")
+    build.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="processes writing the PDF and Word files (default: the machine's cores, at most 4)")
     validate = commands.add_parser("validate", help="check a study's data: every problem, grouped and counted "
                                                     "(terminal, HTML and CSV)")
     validate.add_argument("study", type=Path, help="the study folder or its study.yaml")
@@ -67,7 +69,10 @@ def _build(args: argparse.Namespace) -> int:
     study = args.study
     folder = study if study.is_dir() else study.parent
     out = args.out or folder / "output"
-    outputs = build(study, out, progress=_ProgressDisplay(args.quiet), only=tuple(args.only))
+    from reportgen.build import DEFAULT_WORKERS
+
+    outputs = build(study, out, progress=_ProgressDisplay(args.quiet), only=tuple(args.only),
+                    workers=args.jobs or DEFAULT_WORKERS)
     print(f"Built {len(outputs.files)} files in {outputs.folder}:")
     for file in outputs.files:
         if file.parent == outputs.folder:
