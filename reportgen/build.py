@@ -128,7 +128,7 @@ def study_provenance(spec: StudySpec, lock: Lock | None, moment: datetime,
                      validation: Validation | None = None) -> Provenance:
     return provenance(spec.path, spec.folder / "templates", () if lock else _inputs(spec, validation), lock, moment,
                       spec.study.title, spec.study.synthetic, (spec.review.deadline, spec.review.instructions),
-                      validation.raw.origin if spec.data.source == "sql" and validation else spec.data.path,
+                      validation.origin if validation else spec.data.path,
                       warning_counts(validation) if validation else ())
 
 
@@ -221,28 +221,27 @@ def _json(data: object) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def _write(job: tuple[Callable, tuple, dict]) -> Path:
-    """Run one writer; the file it wrote."""
+def _write(job: tuple[Callable, tuple, dict]) -> None:
     writer, arguments, options = job
     writer(*arguments, **options)
-    return arguments[1]
 
 
 def _run_writers(jobs: list[tuple[Callable, tuple, dict]], workers: int) -> list[Path]:
-    """Run the PDF and Word writers, on ``workers`` processes when more than one.
+    """Run the PDF and Word writers, on ``workers`` processes when more than one; the files written.
 
     Each writer is a pure function of its document (dates included), so the bytes do
     not depend on where it ran: serial and parallel builds are identical (tested).
     Forked workers inherit the loaded modules, so they start in milliseconds.
     """
     if workers <= 1 or len(jobs) <= 1:
-        return [_write(job) for job in jobs]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        # the longest first (PDFs), so the two processes finish together
-        order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] is not write_pdf)
-        done = dict(zip(order, pool.map(_write, [jobs[i] for i in order])))
-    return [done[i] for i in range(len(jobs))]
+        for job in jobs:
+            _write(job)
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+            # the PDFs (the longest) first, so the processes finish close together
+            list(pool.map(_write, sorted(jobs, key=lambda job: job[0] is not write_pdf)))
+    return [arguments[1] for _, arguments, _ in jobs]
 
 
 def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyle(),

@@ -7,6 +7,7 @@ message (no traceback unless asked) and exits non-zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 
 class ReportgenError(Exception):
@@ -52,6 +53,11 @@ class Problem:
             where += f", column {self.column}"
         shown = f" (value {self.value!r})" if self.value != "" else ""
         return f"{where}: {self.message}{shown}"
+
+
+def errors_of(problems: Iterable["Problem"]) -> tuple[Problem, ...]:
+    """The problems that are errors (the others are warnings)."""
+    return tuple(problem for problem in problems if problem.severity == "error")
 
 
 def summarize_problems(source: object, problems: list[Problem], shown: int = 20) -> str:

@@ -23,7 +23,7 @@ from reportgen.data.load import Registry, read_registry
 from reportgen.data.sources import RawExport
 from reportgen.data.validate import check_registry
 from reportgen.document.model import Document, Heading, Paragraph, Run
-from reportgen.errors import DataValidationError, Problem
+from reportgen.errors import DataValidationError, Problem, errors_of
 from reportgen.files import write_atomically
 from reportgen.format.style import HouseStyle
 from reportgen.format.table_model import simple_table
@@ -58,7 +58,7 @@ class Validation:
 
     @property
     def errors(self) -> tuple[Problem, ...]:
-        return tuple(problem for problem in self.problems if problem.severity == "error")
+        return errors_of(self.problems)
 
     @property
     def warnings(self) -> tuple[Problem, ...]:
@@ -86,6 +86,12 @@ def checked_registry(validation: Validation) -> Registry:
     return validation.registry
 
 
+def _summary(validation: Validation) -> str:
+    """'1562 patients; 2 error(s), 0 warning(s)'."""
+    patients = "" if validation.patients is None else f"{validation.patients} patients; "
+    return f"{patients}{len(validation.errors)} error(s), {len(validation.warnings)} warning(s)"
+
+
 def groups(problems: tuple[Problem, ...] | list[Problem]) -> list[Group]:
     """Problems grouped by severity, file, column and message; errors first, then by file and count."""
     members: dict[tuple[str, str, str, str], list[Problem]] = {}
@@ -107,9 +113,8 @@ def _example(problem: Problem) -> str:
 
 def terminal_text(validation: Validation, warnings: bool = True) -> str:
     """Every group with its count and first patients, errors first; a summary line on top."""
-    errors, shown = len(validation.errors), validation.problems if warnings else validation.errors
-    patients = "" if validation.patients is None else f"{validation.patients} patients; "
-    lines = [f"{validation.origin}: {patients}{errors} error(s), {len(validation.warnings)} warning(s)"]
+    shown = validation.problems if warnings else validation.errors
+    lines = [f"{validation.origin}: {_summary(validation)}"]
     for group in groups(shown):
         rows = f" — {group.count} {'row' if group.count == 1 else 'rows'}" if group.examples[0].patient else ""
         lines.append(f"  {group.severity.upper()} {_where(group.file, group.column)}: {group.message}{rows}")
@@ -152,7 +157,7 @@ def report_document(validation: Validation) -> Document:
     title = "Validation of the registry export"
     blocks: list = [Heading(1, (Run(title),)),
                     Paragraph((Run("Source: ", bold=True), Run(validation.origin))),
-                    Paragraph((Run(terminal_text(validation).splitlines()[0].split(": ", 1)[1]),))]
+                    Paragraph((Run(_summary(validation)),))]
     found = groups(validation.problems)
     if found:
         blocks.append(simple_table("groups", "Problems by file, column and message",

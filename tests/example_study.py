@@ -6,6 +6,7 @@ absolute), so only the spec and the templates are copied.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -14,14 +15,17 @@ EXAMPLE = ROOT / "examples" / "tafa-len"
 DATA = ROOT / "examples" / "synthetic-registry" / "data"
 
 
-def example_copy(folder: Path, extra_yaml: str = "") -> Path:
-    """Copy the example study into ``folder``/study (without its outputs) and append ``extra_yaml`` to its spec."""
+def example_copy(folder: Path, extra_yaml: str = "", data: Path = DATA, locked: bool = True) -> Path:
+    """Copy the example study into ``folder``/study (without its outputs) and append ``extra_yaml`` to its spec;
+    it reads the export in ``data``, under the example's lock unless ``locked`` is false."""
     study = folder / "study"
     shutil.copytree(EXAMPLE, study, ignore=shutil.ignore_patterns("output"))
     spec = study / "study.yaml"
     text = spec.read_text(encoding="utf-8")
     assert "../synthetic-registry/data" in text, "the example spec no longer names its data as the copy expects"
-    spec.write_text(text.replace("../synthetic-registry/data", DATA.as_posix()) + extra_yaml, encoding="utf-8")
+    if not locked:
+        text = re.sub(r"(?m)^  lock: .*\n", "", text)
+    spec.write_text(text.replace("../synthetic-registry/data", data.as_posix()) + extra_yaml, encoding="utf-8")
     return study
 
 

@@ -20,25 +20,14 @@ import yaml
 from docx import Document as WordDocument
 from pypdf import PdfReader
 
+from example_study import example_copy
 from reportgen.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "bad_inputs"
-EXAMPLE = ROOT / "examples" / "tafa-len"
 CASES = sorted(path.name for path in (CORPUS / "cases").iterdir())
 HOSTILE = "<b>{{ 7*7 }}</b>"
 PREVIOUS = {"manuscript.pdf": b"%PDF previous build", "results.json": b'{"previous": true}'}
-
-
-def _study(tmp_path: Path, data: Path) -> Path:
-    """The example study, unlocked, reading ``data``."""
-    study = tmp_path / "study"
-    shutil.copytree(EXAMPLE, study, ignore=shutil.ignore_patterns("output"))
-    spec = study / "study.yaml"
-    text = spec.read_text(encoding="utf-8").replace("../synthetic-registry/data/lock.json", "")
-    text = text.replace("  lock: \n", "").replace("../synthetic-registry/data", data.as_posix())
-    spec.write_text(text, encoding="utf-8")
-    return study
 
 
 def _export(tmp_path: Path, case: str) -> tuple[Path, dict]:
@@ -63,7 +52,7 @@ def test_the_corpus_is_large_and_each_case_says_what_is_wrong():
 @pytest.mark.parametrize("case", CASES)
 def test_a_broken_export_gives_a_clear_error_and_loses_nothing(case, tmp_path, capsys):
     data, description = _export(tmp_path, case)
-    study = _study(tmp_path, data)
+    study = example_copy(tmp_path, data=data, locked=False)
     reports = tmp_path / "reports"
 
     status = main(["validate", str(study), "--out", str(reports)])
@@ -109,7 +98,7 @@ def test_accepted_oddities_build_in_full_with_the_warning_on_record(tmp_path, ca
     follow_up = pd.read_csv(data / "follow_up.csv", dtype=str, keep_default_na=False)
     follow_up["notes"] = f"{HOSTILE}\nfree text from the chart"
     follow_up.to_csv(data / "follow_up.csv", index=False)
-    study = _study(tmp_path, data)
+    study = example_copy(tmp_path, data=data, locked=False)
     out = tmp_path / "out"
 
     assert main(["build", str(study), "--out", str(out)]) == 0

@@ -14,7 +14,7 @@ import pandas as pd
 
 from reportgen.data.schema import REGISTRY_TABLES, Column
 from reportgen.data.sources import RawExport, RawTable, read_export
-from reportgen.errors import DataValidationError, Problem, summarize_problems
+from reportgen.errors import DataValidationError, Problem, errors_of, summarize_problems
 from reportgen.spec import DataSource
 
 FLAG_VALUES = {"Y": True, "N": False}
@@ -156,7 +156,7 @@ def load_registry(path: str | Path, data: DataSource = DataSource()) -> Registry
     Raises DataValidationError listing every problem found (file, patient, column).
     """
     loaded = read_registry(data, path)
-    errors = [problem for problem in loaded.problems if problem.severity == "error"]
+    errors = errors_of(loaded.problems)
     if errors or loaded.registry is None:
-        raise DataValidationError(summarize_problems(loaded.raw.origin, errors), tuple(errors))
+        raise DataValidationError(summarize_problems(loaded.raw.origin, list(errors)), errors)
     return loaded.registry

@@ -20,7 +20,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -197,53 +197,65 @@ def _file_of(schema: TableSchema, folder: Path, data: DataSource) -> Path:
     return folder / f"{stem}{suffixes[0]}"
 
 
-def _read_files(folder: Path, data: DataSource) -> RawExport:
-    """One file per registry table in ``folder``."""
+#: What a source finds for one registry table: its name, where it is, its frame and labels; or a Problem.
+Found = tuple[str, str, pd.DataFrame, dict[str, str]] | Problem
+
+
+def _export(found: Iterable[Found], data: DataSource, origin: str) -> RawExport:
+    """The tables a source found, adapted, and the problems of those it could not read."""
     tables: dict[str, RawTable] = {}
     problems: list[Problem] = []
+    for item in found:
+        if isinstance(item, Problem):
+            problems.append(item)
+        else:
+            name, where, frame, labels = item
+            tables[name] = _adapted(name, where, frame, labels, data)
+    return RawExport(tables, tuple(problems), origin)
+
+
+def _unreadable(where: str, error: Exception, data: DataSource) -> Problem:
+    """Why a file could not be read, said so that the user knows what to change."""
+    if isinstance(error, UnicodeDecodeError):
+        return Problem(where, "", "", f"file is not {data.encoding} text ({error.reason} at byte {error.start}); "
+                                      "set data.encoding in the study spec")
+    if isinstance(error, pd.errors.EmptyDataError):
+        return Problem(where, "", "", "the file is empty (not even a header row)")
+    if isinstance(error, Unreadable):
+        return Problem(where, "", "", str(error))
+    return Problem(where, "", "", f"file cannot be read as {data.source} ({_first_line(error)})")
+
+
+def _files(folder: Path, data: DataSource) -> Iterator[Found]:
+    """One file per registry table in ``folder``."""
     reader = FILE_READERS[data.source]
     for schema in REGISTRY_TABLES:
         path = _file_of(schema, folder, data)
         where = path.relative_to(folder).as_posix()
         if not path.is_file():
-            problems.append(Problem(where, "", "", "file is missing from the export"))
+            yield Problem(where, "", "", "file is missing from the export")
             continue
         try:
             frame, labels = reader(path, data)
-        except UnicodeDecodeError as error:
-            problems.append(Problem(where, "", "", f"file is not {data.encoding} text ({error.reason} at byte "
-                                                   f"{error.start}); set data.encoding in the study spec"))
-            continue
-        except pd.errors.EmptyDataError:
-            problems.append(Problem(where, "", "", "the file is empty (not even a header row)"))
-            continue
-        except Unreadable as error:
-            problems.append(Problem(where, "", "", str(error)))
-            continue
         except Exception as error:  # noqa: BLE001 - each format's library raises its own errors
-            problems.append(Problem(where, "", "", f"file cannot be read as {data.source} ({_first_line(error)})"))
+            yield _unreadable(where, error, data)
             continue
-        tables[schema.name] = _adapted(schema.name, where, frame, labels, data)
-    return RawExport(tables, tuple(problems), str(folder))
+        yield schema.name, where, frame, labels
 
 
-def _read_workbook(path: Path, data: DataSource) -> RawExport:
+def _sheets(path: Path, data: DataSource) -> Iterator[Found]:
     """One Excel workbook with a sheet per registry table."""
     try:
         sheets = pd.read_excel(path, dtype=object, sheet_name=None, engine="openpyxl")
     except Exception as error:  # noqa: BLE001 - openpyxl and zipfile raise their own errors
         raise DataSourceError(f"{path}: cannot be read as an Excel workbook ({_first_line(error)})") from None
-    tables: dict[str, RawTable] = {}
-    problems: list[Problem] = []
     for schema in REGISTRY_TABLES:
         sheet = data.tables.get(schema.name, schema.name)
         where = f"{path.name}, sheet {sheet}"
-        if sheet not in sheets:
-            problems.append(Problem(where, "", "", f"the workbook has no sheet {sheet!r} "
-                                                   f"(sheets: {', '.join(map(str, sheets))})"))
-            continue
-        tables[schema.name] = _adapted(schema.name, where, sheets[sheet], {}, data)
-    return RawExport(tables, tuple(problems), str(path))
+        if sheet in sheets:
+            yield schema.name, where, sheets[sheet], {}
+        else:
+            yield Problem(where, "", "", f"the workbook has no sheet {sheet!r} (sheets: {', '.join(map(str, sheets))})")
 
 
 def database_url(data: DataSource) -> str:
@@ -267,31 +279,35 @@ def shown_url(url: str) -> str:
         return url.split("://", 1)[0] + "://…"
 
 
+def _database_tables(connection, data: DataSource) -> Iterator[Found]:
+    """One database table per registry table."""
+    import sqlalchemy
+
+    present = set(sqlalchemy.inspect(connection).get_table_names(schema=data.schema or None))
+    for schema in REGISTRY_TABLES:
+        name = data.tables.get(schema.name, schema.name)
+        where = f"database table {data.schema + '.' if data.schema else ''}{name}"
+        if name in present:
+            yield schema.name, where, pd.read_sql_table(name, connection, schema=data.schema or None), {}
+        else:
+            yield Problem(where, "", "", "table is missing from the database")
+
+
 def _read_database(data: DataSource) -> RawExport:
-    """One database table per registry table, through SQLAlchemy."""
+    """The registry tables of a database, through SQLAlchemy."""
     import sqlalchemy
 
     url = database_url(data)
+    engine = None
     try:
         engine = sqlalchemy.create_engine(url)
         with engine.connect() as connection:
-            present = set(sqlalchemy.inspect(connection).get_table_names(schema=data.schema or None))
-            tables: dict[str, RawTable] = {}
-            problems: list[Problem] = []
-            for schema in REGISTRY_TABLES:
-                name = data.tables.get(schema.name, schema.name)
-                where = f"database table {data.schema + '.' if data.schema else ''}{name}"
-                if name not in present:
-                    problems.append(Problem(where, "", "", "table is missing from the database"))
-                    continue
-                frame = pd.read_sql_table(name, connection, schema=data.schema or None)
-                tables[schema.name] = _adapted(schema.name, where, frame, {}, data)
+            return _export(list(_database_tables(connection, data)), data, shown_url(url))
     except (sqlalchemy.exc.SQLAlchemyError, ImportError) as error:
         raise DataSourceError(f"cannot read the database {shown_url(url)}: {_first_line(error)}") from None
     finally:
-        if "engine" in locals():
+        if engine is not None:
             engine.dispose()
-    return RawExport(tables, tuple(problems), shown_url(url))
 
 
 def _first_line(error: BaseException) -> str:
@@ -304,7 +320,7 @@ def read_export(data: DataSource, path: Path) -> RawExport:
     if data.source == "sql":
         return _read_database(data)
     if data.source == "excel" and path.is_file():
-        return _read_workbook(path, data)
+        return _export(_sheets(path, data), data, str(path))
     if not path.is_dir():
         raise DataSourceError(f"{path}: the registry export folder does not exist")
-    return _read_files(path, data)
+    return _export(_files(path, data), data, str(path))

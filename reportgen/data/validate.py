@@ -16,7 +16,7 @@ import pandas as pd
 
 from reportgen.data.load import Registry
 from reportgen.data.schema import PATIENTS, REGISTRY_TABLES
-from reportgen.errors import DataValidationError, Problem, summarize_problems
+from reportgen.errors import DataValidationError, Problem, errors_of, summarize_problems
 
 
 def _duplicates(registry: Registry) -> list[Problem]:
@@ -198,13 +198,9 @@ def check_registry(registry: Registry, as_of: date | None = None) -> list[Proble
     return problems
 
 
-def errors_of(problems: list[Problem] | tuple[Problem, ...]) -> list[Problem]:
-    return [problem for problem in problems if problem.severity == "error"]
-
-
 def validate(registry: Registry, as_of: date | None = None) -> Registry:
     """Run every consistency check; raise DataValidationError listing all errors found."""
     errors = errors_of(check_registry(registry, as_of))
     if errors:
-        raise DataValidationError(summarize_problems(registry.source, errors), tuple(errors))
+        raise DataValidationError(summarize_problems(registry.source, list(errors)), errors)
     return registry
