@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 from PIL import Image
 
-from reportgen.format.flowchart import (FLOW_RC, MAX_WIDTH, FlowBox, Layout, Line, Rect, flowchart, layout,
+from reportgen.format.flowchart import (RC, MAX_WIDTH, FlowBox, Layout, Line, Rect, flowchart, layout,
                                         text_measure, wrap)
 
 #: The example study's Figure 1: registry to the two analysis sets and their subsets.
@@ -244,7 +244,7 @@ def test_boxes_hold_their_text_with_a_margin(case):
 
 
 def test_layout_with_rendered_text_sizes_has_no_overlaps():
-    with plt.rc_context(FLOW_RC):
+    with plt.rc_context(RC):
         measure = text_measure(8.0)
         one_line, two_lines = measure("n = 1562"), measure("L3+ cohort\nn = 1500")
         placed = layout(wrapped(REALISTIC), measure)

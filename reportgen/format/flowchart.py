@@ -57,9 +57,6 @@ FITS: tuple[Fit, ...] = (
     Fit(8.0, 30, 40, False), Fit(8.0, 26, 34, False), Fit(8.0, 30, 40, True), Fit(8.0, 26, 34, True),
     Fit(8.0, 22, 28, True), Fit(8.0, 18, 24, True), Fit(7.0, 18, 24, True), Fit(7.0, 16, 20, True),
 )
-#: Flowchart style on top of the house style: keep SVG text as text (searchable, editable).
-FLOW_RC = {**RC, "svg.fonttype": "none"}
-
 PAD_X = 0.08          # inches between a box's text and its left/right edges
 PAD_Y = 0.055         # inches between a box's text and its top/bottom edges
 SIDE_GAP = 0.22       # length of the arrow from a vertical connector to its side box
@@ -399,7 +396,7 @@ def _balanced(line: str, width: int) -> list[str]:
 def text_measure(font_size: float) -> Measure:
     """A Measure giving a text's rendered extent in inches at ``font_size``, by the Agg renderer at 300 dpi.
 
-    Call it inside ``plt.rc_context(FLOW_RC)`` so the font family is the one drawn.
+    Call it inside ``plt.rc_context(RC)`` so the font family is the one drawn.
     """
     figure = Figure(dpi=DPI)
     renderer = FigureCanvasAgg(figure).get_renderer()
@@ -461,7 +458,7 @@ def flowchart(boxes: tuple[FlowBox, ...], path: Path) -> Path:
     wide even for 7-pt text, narrowly wrapped and compactly packed, raises ValueError, as does a malformed
     tree (naming the box). Text stays text in the SVG (``svg.fonttype: none``).
     """
-    with plt.rc_context(FLOW_RC):
+    with plt.rc_context(RC):
         placed, wrapped, font_size = _fit(boxes)
         figure = plt.figure(figsize=(placed.width, placed.height), dpi=DPI)
         ax = figure.add_axes((0.0, 0.0, 1.0, 1.0))

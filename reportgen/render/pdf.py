@@ -35,6 +35,8 @@ __all__ = ["write_pdf", "font_face_css", "bundled_font_dir", "safe_url_fetcher"]
 #: Family names house.css asks for; declared here because only here are the files known.
 SERIF_FAMILY = "Reportgen Serif"
 SANS_FAMILY = "Reportgen Sans"
+#: The family the figures' SVG text asks for (matplotlib's).
+FIGURE_FAMILY = "DejaVu Sans"
 
 #: (family, file name, weight, style) of every bundled face house.css can use.
 _FACES = (
@@ -46,6 +48,9 @@ _FACES = (
     (SANS_FAMILY, "DejaVuSans-Bold.ttf", "bold", "normal"),
     (SANS_FAMILY, "DejaVuSans-Oblique.ttf", "normal", "italic"),
     (SANS_FAMILY, "DejaVuSans-BoldOblique.ttf", "bold", "italic"),
+    # the figures' SVG text names matplotlib's family: the same files, so no system font is needed
+    (FIGURE_FAMILY, "DejaVuSans.ttf", "normal", "normal"),
+    (FIGURE_FAMILY, "DejaVuSans-Bold.ttf", "bold", "normal"),
 )
 
 #: A constant PDF file identifier: WeasyPrint's automatic one would differ between runs.
