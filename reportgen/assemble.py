@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from reportgen import stats
 from reportgen.analysis.study import StudyResults
 from reportgen.document.model import Figure, Run, Table
@@ -39,7 +41,13 @@ def _km_curve(label: str, key: str, km: stats.KaplanMeierResult, ticks: tuple[fl
     median_key = f"{key}.median"
     median = (f"median {text.median_ci(median_key)}" if grouped
               else f"Median {text.median(median_key)} months (95% CI, {text.interval(median_key)})")
-    return Curve(label, km, at_risk, median)
+    return _curve(label, km, at_risk, median)
+
+
+def _curve(label: str, km: stats.KaplanMeierResult, at_risk: tuple[str, ...], median_text: str) -> Curve:
+    """A Kaplan-Meier estimate as the figure draws it: its steps and censorings."""
+    return Curve(label, np.asarray(km.time, dtype=float), np.asarray(km.survival, dtype=float),
+                 np.asarray(km.n_censor) > 0, at_risk, median_text)
 
 
 def _short(spec: StudySpec, name: str) -> str:
@@ -91,7 +99,7 @@ def _comparison_figures(spec: StudySpec, study: StudyResults, reader: Reader, fo
             for arm, arm_spec in (("treated", comparison.treated), ("control", comparison.control)):
                 at_risk = tuple(text.count(f"{prefix}.{arm}.at_risk.{t:g}") for t in comparison.risk_times)
                 median = f"median {text.median_ci(f'{prefix}.{arm}.median')}"
-                curves.append(Curve(arm_spec.label, results.curves[endpoint_key][arm], at_risk, median))
+                curves.append(_curve(arm_spec.label, results.curves[endpoint_key][arm], at_risk, median))
             p_text = f"HR {text.hazard_ratio(f'{prefix}.hr')}, {text.p_value(f'{prefix}.p')}"
             panels.append(Panel(letter, f"{spec.endpoints[endpoint_key].label} (%)", tuple(curves), p_text))
         path = km_figure(tuple(panels), comparison.risk_times, comparison.x_label, folder / f"{key}_survival.png")

@@ -19,8 +19,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from reportgen.stats import KaplanMeierResult  # noqa: E402
-
 #: Colours that stay distinct in greyscale and for colour-blind readers (Okabe-Ito).
 PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7")
 DPI = 300
@@ -49,12 +47,21 @@ def save_figure(figure: plt.Figure, path: Path) -> Path:
     return path
 
 
-@dataclass(frozen=True)
+#: Columns a curve is reduced to across the x axis: over twice the pixels of the widest panel at 300 dpi,
+#: so a curve with tens of thousands of distinct times draws the same from a few thousand points.
+CURVE_COLUMNS = 2048
+
+
+@dataclass(frozen=True, eq=False)
 class Curve:
-    """One group's curve: its label, its estimate, the number at risk per tick (formatted), and its median text."""
+    """One group's survival curve as drawn: its label, the step function (the times, ascending, the
+    survival just after each, and which times have a censoring), the number at risk per tick
+    (formatted) and its median text."""
 
     label: str
-    km: KaplanMeierResult
+    time: np.ndarray
+    survival: np.ndarray
+    censored: np.ndarray
     at_risk: tuple[str, ...]
     median_text: str
 
@@ -69,10 +76,42 @@ class Panel:
     p_text: str = ""
 
 
-def _step(km: KaplanMeierResult) -> tuple[np.ndarray, np.ndarray]:
-    times = np.concatenate(([0.0], np.asarray(km.time)))
-    survival = np.concatenate(([1.0], np.asarray(km.survival)))
+def _step(curve: Curve) -> tuple[np.ndarray, np.ndarray]:
+    times = np.concatenate(([0.0], np.asarray(curve.time, dtype=float)))
+    survival = np.concatenate(([1.0], np.asarray(curve.survival, dtype=float)))
     return times, survival * 100
+
+
+def bounded_step(times: np.ndarray, levels: np.ndarray, x_max: float,
+                 columns: int = CURVE_COLUMNS) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a non-increasing step curve that show on ``[0, x_max]`` at ``columns`` columns.
+
+    Within one column a step curve only falls, so its first and last points there draw the
+    same vertical run as all of them; two points past ``x_max`` keep the curve running, and
+    its line joined, across the edge. At most ``2 * columns + 2`` points, whatever the number
+    of distinct times; a curve with fewer points is returned as it is.
+    """
+    shown = int(np.searchsorted(times, x_max, side="right"))
+    times, levels = times[:shown + 2], levels[:shown + 2]
+    if len(times) <= 2 * columns:
+        return times, levels
+    column = np.minimum((times / x_max * columns).astype(np.int64), columns)
+    first = np.r_[True, column[1:] != column[:-1]]
+    last = np.r_[column[1:] != column[:-1], True]
+    keep = first | last
+    return times[keep], levels[keep]
+
+
+def bounded_marks(times: np.ndarray, levels: np.ndarray, x_max: float,
+                  columns: int = CURVE_COLUMNS) -> tuple[np.ndarray, np.ndarray]:
+    """Censor marks on ``[0, x_max]``, one per column and level (to 0.05 %): marks that would be drawn
+    over each other at 300 dpi are drawn once. Marks just past the edge are kept: their stroke shows."""
+    inside = times <= x_max * 1.01
+    times, levels = times[inside], levels[inside]
+    cells = np.column_stack(((times / x_max * columns).astype(np.int64), np.round(levels * 20).astype(np.int64)))
+    _, index = np.unique(cells, axis=0, return_index=True)
+    index.sort()
+    return times[index], levels[index]
 
 
 #: Where the medians and P may go, in axes coordinates (x, y, horizontal and vertical alignment), in order of preference.
@@ -115,16 +154,17 @@ def _annotate_clear_of_curves(ax: plt.Axes, text: str, steps: list[tuple[np.ndar
 
 
 def _draw_panel(curve_ax: plt.Axes, risk_ax: plt.Axes, panel: Panel, ticks: tuple[float, ...], x_label: str) -> None:
+    x_max = max(ticks)
     for colour, curve in zip(PALETTE, panel.curves):
-        times, survival = _step(curve.km)
+        times, survival = bounded_step(*_step(curve), x_max)
         curve_ax.step(times, survival, where="post", color=colour, linewidth=1.4, label=curve.label)
-        censored = np.asarray(curve.km.n_censor) > 0
-        censor_times = np.asarray(curve.km.time)[censored]
-        censor_levels = np.asarray(curve.km.survival)[censored] * 100
+        censored = np.asarray(curve.censored, dtype=bool)
+        censor_times, censor_levels = bounded_marks(np.asarray(curve.time, dtype=float)[censored],
+                                                    np.asarray(curve.survival, dtype=float)[censored] * 100, x_max)
         curve_ax.plot(censor_times, censor_levels, linestyle="none", marker="|", markersize=6,
                       markeredgewidth=1.0, color=colour)
     curve_ax.set_ylim(0, 102)
-    curve_ax.set_xlim(0, max(ticks))
+    curve_ax.set_xlim(0, x_max)
     curve_ax.set_xticks(ticks)
     curve_ax.set_yticks(range(0, 101, 20))
     curve_ax.set_ylabel(panel.y_label)
@@ -142,7 +182,7 @@ def _draw_panel(curve_ax: plt.Axes, risk_ax: plt.Axes, panel: Panel, ticks: tupl
     if panel.p_text:
         lines.append(panel.p_text)
     if lines:
-        _annotate_clear_of_curves(curve_ax, "\n".join(lines), [_step(curve.km) for curve in panel.curves])
+        _annotate_clear_of_curves(curve_ax, "\n".join(lines), [_step(curve) for curve in panel.curves])
 
     risk_ax.set_xlim(curve_ax.get_xlim())
     risk_ax.set_ylim(-0.5, len(panel.curves) - 0.5)

@@ -1,0 +1,72 @@
+"""Kaplan-Meier figures with many distinct times are drawn from a bounded number of points, unchanged."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib.image as image
+import numpy as np
+import pytest
+
+from reportgen.format import figures
+from reportgen.format.figures import CURVE_COLUMNS, Curve, Panel, bounded_marks, bounded_step, km_figure
+
+TICKS = (0.0, 6.0, 12.0, 18.0, 24.0, 30.0)
+
+
+def _continuous_curve(patients: int, seed: int) -> Curve:
+    """A Kaplan-Meier-like step curve with ``patients`` distinct (continuous) times, a third censored."""
+    rng = np.random.default_rng(seed)
+    time = np.sort(rng.exponential(14.0, patients))
+    censored = rng.random(patients) < 0.33
+    at_risk = patients - np.arange(patients)
+    survival = np.cumprod(np.where(censored, 1.0, 1.0 - 1.0 / at_risk))
+    return Curve(f"group {seed}", time, survival, censored, ("n",) * len(TICKS), "median")
+
+
+def _panel(patients: int) -> tuple[Panel, ...]:
+    return (Panel("", "OS (%)", (_continuous_curve(patients, 1), _continuous_curve(patients // 3, 2)), "P = .5"),)
+
+
+def test_bounded_step_keeps_each_columns_first_and_last_point():
+    curve = _continuous_curve(50_000, 3)
+    times, levels = bounded_step(curve.time, curve.survival, 30.0)
+    assert len(times) <= 2 * CURVE_COLUMNS + 2 < 50_000
+    def value(at: np.ndarray, times: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        return np.r_[1.0, levels][np.searchsorted(times, at, side="right")]
+
+    edges = np.arange(CURVE_COLUMNS) * 30.0 / CURVE_COLUMNS
+    inside = np.random.default_rng(5).uniform(0, 30, 20_000)
+    # the same at every column edge; between them it lags by less than one column
+    assert np.array_equal(value(edges, times, levels), value(edges, curve.time, curve.survival))
+    assert np.all(value(inside, times, levels) >= value(inside, curve.time, curve.survival))
+    assert np.all(value(inside, times, levels) <= value(np.floor(inside / 30.0 * CURVE_COLUMNS) * 30.0 / CURVE_COLUMNS,
+                                                        curve.time, curve.survival))
+    assert times[0] == curve.time[0] and np.all(np.diff(times) > 0)
+    short = _continuous_curve(100, 4)
+    assert np.array_equal(bounded_step(short.time, short.survival, short.time[-1] + 1)[0], short.time)
+
+
+def test_bounded_marks_draw_each_spot_once():
+    times = np.array([1.0, 1.0001, 1.0002, 5.0, 40.0])
+    levels = np.array([0.9, 0.9, 0.9, 0.5, 0.1])
+    kept_times, kept_levels = bounded_marks(times, levels, 30.0)
+    assert kept_times.tolist() == [1.0, 5.0] and kept_levels.tolist() == [0.9, 0.5]
+
+
+def test_many_distinct_times_draw_the_same_from_bounded_points(tmp_path, monkeypatch):
+    """60,000 distinct times: the SVG holds a few thousand points, and the 300-dpi picture is the one
+    drawn from every point: under 0.1 % of its pixels differ, by antialiasing along the edges where
+    the two thick curves cross (checked by eye: the pictures look the same)."""
+    panels = _panel(60_000)
+    bounded = km_figure(panels, TICKS, "Months", tmp_path / "bounded.png")
+    monkeypatch.setattr(figures, "CURVE_COLUMNS", 10**9)
+    monkeypatch.setattr(figures.bounded_step, "__defaults__", (10**9,))
+    monkeypatch.setattr(figures.bounded_marks, "__defaults__", (10**9,))
+    full = km_figure(panels, TICKS, "Months", tmp_path / "full.png")
+    vertices = lambda path: len(re.findall(r"[ML] ?-?[\d.]+[ ,]-?[\d.]+", path.with_suffix(".svg").read_text()))
+    assert vertices(bounded) < 20_000 and vertices(bounded) * 4 < vertices(full)
+    a, b = image.imread(bounded), image.imread(full)
+    assert a.shape == b.shape
+    changed = np.abs(a - b).max(axis=-1) > 0.25
+    assert changed.sum() <= 0.001 * changed.size, f"{changed.sum()} pixels differ visibly"
