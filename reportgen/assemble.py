@@ -8,6 +8,7 @@ key, so a figure's annotations and a table's cells match the text exactly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +17,7 @@ import numpy as np
 from reportgen import stats
 from reportgen.analysis.study import StudyResults
 from reportgen.document.model import Figure, Run, Table
+from reportgen.errors import RenderError
 from reportgen.format.comparison_tables import comparison_tables
 from reportgen.format.figures import BalanceRow, Curve, Panel, display_width, km_figure, love_plot
 from reportgen.format.flowchart import FlowBox, flowchart
@@ -28,10 +30,38 @@ from reportgen.spec import StudySpec
 Reader = Callable[[str], TextFormatter]
 
 
-def _placed(key: str, path: Path, title: str, caption: str) -> Figure:
+@dataclass(frozen=True, eq=False)
+class Drawing:
+    """A figure to draw: the drawing function and its arguments (plain data, every number already
+    read from the results store, so any process can draw it), the PNG it writes (with an SVG
+    beside it), and the title and caption the document shows it with."""
+
+    key: str
+    draw: Callable[..., Path]
+    arguments: tuple
+    path: Path
+    title: str
+    caption: str
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.path, self.path.with_suffix(".svg")]
+
+
+def draw(drawing: Drawing) -> Path:
+    """Draw one figure; its PNG's path. A figure that cannot be drawn (a flowchart too wide for the
+    page) is a RenderError naming it."""
+    try:
+        return drawing.draw(*drawing.arguments, drawing.path)
+    except ValueError as error:
+        raise RenderError(f"figure {drawing.key!r} cannot be drawn: {error}") from None
+
+
+def _placed(drawing: Drawing) -> Figure:
     """A drawn figure as a document figure: the PNG for Word, its SVG for the PDF, shown at its own size."""
-    return Figure(key, str(path), title, caption=(Run(caption),) if caption else (),
-                  vector_path=str(path.with_suffix(".svg")), width_inches=display_width(path))
+    return Figure(drawing.key, str(drawing.path), drawing.title,
+                  caption=(Run(drawing.caption),) if drawing.caption else (),
+                  vector_path=str(drawing.path.with_suffix(".svg")), width_inches=display_width(drawing.path))
 
 
 def _km_curve(label: str, key: str, km: stats.KaplanMeierResult, ticks: tuple[float, ...], text: TextFormatter,
@@ -55,9 +85,9 @@ def _short(spec: StudySpec, name: str) -> str:
     return spec.analysis_sets[name].short_label or spec.analysis_sets[name].label
 
 
-def _figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path) -> dict[str, Figure]:
+def _figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path) -> list[Drawing]:
     """The spec's Kaplan-Meier figures: one panel per endpoint, of the set or of a grouping's groups."""
-    figures = {}
+    figures = []
     for key, figure in spec.figures.items():
         text = reader(key)
         panels = []
@@ -75,8 +105,8 @@ def _figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path)
                 p_text = ""
             panels.append(Panel(letter if len(figure.endpoints) > 1 else "", f"{endpoint.label} (%)", curves,
                                 p_text))
-        path = km_figure(tuple(panels), figure.risk_times, figure.x_label, folder / f"{key}.png")
-        figures[key] = _placed(key, path, figure.title, figure.caption)
+        figures.append(Drawing(key, km_figure, (tuple(panels), figure.risk_times, figure.x_label), folder / f"{key}.png",
+                               figure.title, figure.caption))
     return figures
 
 
@@ -85,9 +115,9 @@ def _balance_label(spec: StudySpec, difference: stats.StandardizedDifference) ->
     return variable.label if difference.level is None else f"{variable.label}: {difference.level}"
 
 
-def _comparison_figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path) -> dict[str, Figure]:
+def _comparison_figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path) -> list[Drawing]:
     """Per comparison: the weighted survival curves (``<c>_survival``) and the love plot (``<c>_love``)."""
-    figures = {}
+    figures = []
     for key, comparison in spec.comparisons.items():
         text = reader(f"{key}_survival")
         results = study.comparisons[key]
@@ -102,20 +132,20 @@ def _comparison_figures(spec: StudySpec, study: StudyResults, reader: Reader, fo
                 curves.append(_curve(arm_spec.label, results.curves[endpoint_key][arm], at_risk, median))
             p_text = f"HR {text.hazard_ratio(f'{prefix}.hr')}, {text.p_value(f'{prefix}.p')}"
             panels.append(Panel(letter, f"{spec.endpoints[endpoint_key].label} (%)", tuple(curves), p_text))
-        path = km_figure(tuple(panels), comparison.risk_times, comparison.x_label, folder / f"{key}_survival.png")
         labels = " and ".join(f"{spec.endpoints[e].label} ({letter})" for letter, e in zip("ABCDEFGH", comparison.endpoints))
         caption = (f"{labels} of {comparison.treated.label} and {comparison.control.label}, by the Kaplan-Meier "
                    f"method weighted according to IPW ({method}); medians in months with 95% confidence intervals; "
                    "hazard ratio from the weighted Cox model with robust variance and P by its robust score test. "
                    "The number at risk under each panel is the unweighted number of patients.")
-        figures[f"{key}_survival"] = _placed(f"{key}_survival", path, f"Weighted survival, {comparison.label}", caption)
+        figures.append(Drawing(f"{key}_survival", km_figure, (tuple(panels), comparison.risk_times, comparison.x_label),
+                               folder / f"{key}_survival.png", f"Weighted survival, {comparison.label}", caption))
         rows = tuple(BalanceRow(_balance_label(spec, before), before.smd, after.smd)
                      for before, after in zip(results.smd_before, results.smd_after))
         threshold = comparison.smd_threshold
-        path = love_plot(rows, threshold, folder / f"{key}_love.png")
         caption = (f"Absolute standardized mean differences of the weighting variables before and after weighting "
                    f"({method}); the dashed line marks the balance threshold of {threshold:g}.")
-        figures[f"{key}_love"] = _placed(f"{key}_love", path, f"Covariate balance, {comparison.label}", caption)
+        figures.append(Drawing(f"{key}_love", love_plot, (rows, threshold), folder / f"{key}_love.png",
+                               f"Covariate balance, {comparison.label}", caption))
     return figures
 
 
@@ -159,7 +189,7 @@ def _flow_box(key: str, text: TextFormatter, parent: str, split: bool = False) -
     return FlowBox(key, f"{record.params['label']}\nn = {text.count(record.key)}", parent, exclusion)
 
 
-def _flowcharts(spec: StudySpec, reader: Reader, folder: Path) -> dict[str, Figure]:
+def _flowcharts(spec: StudySpec, reader: Reader, folder: Path) -> list[Drawing]:
     """Figure 1 (registry to the analysis sets) and one diagram per comparison's cohort."""
     text = reader("flowchart")
     steps = [key[len("flow."):-len(".n")] for key, record in text.results.items()
@@ -169,23 +199,31 @@ def _flowcharts(spec: StudySpec, reader: Reader, folder: Path) -> dict[str, Figu
     shown = [key for key in steps if key not in comparison_steps | hidden]
     splits = _splits(shown, spec, text)
     main = tuple(_flow_box(key, text, _parent(key, text), split=key in splits) for key in shown)
-    path = flowchart(main, folder / "flowchart.png")
     caption = ("Patients of the registry down to each analysis set; each side box gives the patients excluded at "
                "that step and why. The cohorts of the weighted comparisons are drawn in the supplement.")
-    figures = {"flowchart": _placed("flowchart", path, "Study flowchart", caption)}
+    figures = [Drawing("flowchart", flowchart, (main,), folder / "flowchart.png", "Study flowchart", caption)]
     for name, comparison in spec.comparisons.items():
         text = reader(f"{name}_flow")
         own = [key for key in steps if key.startswith(f"{name}.")]
         root = _parent(own[0], text)  # the population the comparison's arms are formed in
         boxes = tuple(_flow_box(key, text, "" if key == root else _parent(key, text)) for key in (root, *own))
-        path = flowchart(boxes, folder / f"{name}_flow.png")
         caption = (f"Formation of the cohort of the comparison {comparison.label}: patients treated for their first "
                    "progression, split by that treatment, then those missing a weighting variable excluded.")
-        figures[f"{name}_flow"] = _placed(f"{name}_flow", path, f"Comparison cohort, {comparison.label}", caption)
+        figures.append(Drawing(f"{name}_flow", flowchart, (boxes,), folder / f"{name}_flow.png",
+                               f"Comparison cohort, {comparison.label}", caption))
     return figures
 
 
-def study_figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path) -> dict[str, Figure]:
-    """Every figure of the study by key: Kaplan-Meier figures, comparison figures, flowcharts."""
-    return {**_figures(spec, study, reader, folder), **_comparison_figures(spec, study, reader, folder),
-            **_flowcharts(spec, reader, folder)}
+def study_drawings(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path) -> list[Drawing]:
+    """Every figure of the study, to draw: Kaplan-Meier figures, comparison figures, flowcharts."""
+    return [*_figures(spec, study, reader, folder), *_comparison_figures(spec, study, reader, folder),
+            *_flowcharts(spec, reader, folder)]
+
+
+def study_figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path,
+                  draw_all: Callable[[list[Drawing]], None]) -> dict[str, Figure]:
+    """Draw every figure of the study into ``folder`` with ``draw_all`` (which may spread the drawings
+    over processes, or reuse earlier ones); the document figures by key."""
+    drawings = study_drawings(spec, study, reader, folder)
+    draw_all(drawings)
+    return {drawing.key: _placed(drawing) for drawing in drawings}

@@ -8,16 +8,15 @@ when everything succeeded, so a failed build leaves the previous outputs intact.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import multiprocessing
-import os
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from reportgen.analysis.results import ReadLog
 from reportgen.analysis.study import StudyResults, analyse
@@ -28,7 +27,8 @@ from reportgen.document.markdown import parse_markdown
 from reportgen.document.model import Document, Figure, Table
 from reportgen.document.passes import number_blocks, resolve_references, text_places
 from reportgen.analysis.comparison import smd_breaches
-from reportgen.assemble import study_figures, study_tables
+from reportgen.assemble import Drawing, draw, study_figures, study_tables
+from reportgen.cache import CACHE_FOLDER, Cache
 from reportgen.errors import RenderError, SpecError
 from reportgen.format.numbers import fmt_small_cell
 from reportgen.format.provenance import provenance_tables
@@ -41,10 +41,11 @@ from reportgen.render.pdf import write_pdf
 from reportgen.render.templates import render_template
 from reportgen.spec import StudySpec, load_spec
 from reportgen.validation import Validation, checked_registry, validate_data, warning_counts
+from reportgen.workers import DEFAULT_WORKERS, Workers
 
 Progress = Callable[[str], None]
-#: Processes for the PDF and Word writers.
-DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+#: A writer job: the writer, its positional arguments (the document and the file), its options.
+Job = tuple[Callable, tuple, dict]
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,11 @@ def _inputs(spec: StudySpec, validation: Validation | None) -> tuple[LockedFile,
 
 
 def study_provenance(spec: StudySpec, lock: Lock | None, moment: datetime,
-                     validation: Validation | None = None) -> Provenance:
-    return provenance(spec.path, spec.folder / "templates", () if lock else _inputs(spec, validation), lock, moment,
+                     validation: Validation | None = None, inputs: tuple[LockedFile, ...] | None = None) -> Provenance:
+    """What a build is made from; ``inputs`` are the export's files when already hashed (unlocked data)."""
+    if not lock and inputs is None:
+        inputs = _inputs(spec, validation)
+    return provenance(spec.path, spec.folder / "templates", () if lock else inputs, lock, moment,
                       spec.study.title, spec.study.synthetic, (spec.review.deadline, spec.review.instructions),
                       validation.origin if validation else spec.data.path,
                       warning_counts(validation) if validation else ())
@@ -182,15 +186,27 @@ def analyse_study(spec: StudySpec, progress: Progress = lambda message: None,
     derived: Derived = derive(registry, spec)
     progress("computing statistics")
     study = analyse(derived, spec)
-    for key, comparison in spec.comparisons.items():
-        for message in smd_breaches(key, comparison, study.comparisons[key]):
-            progress(f"warning: {message}")
+    _balance_warnings(spec, study, progress)
     return study
 
 
+def _balance_warnings(spec: StudySpec, study: StudyResults, progress: Progress) -> None:
+    """Warn of each weighting variable left unbalanced by a comparison's weights."""
+    for key, comparison in spec.comparisons.items():
+        for message in smd_breaches(key, comparison, study.comparisons[key]):
+            progress(f"warning: {message}")
+
+
+def _draw_here(drawings: list[Drawing]) -> None:
+    for drawing in drawings:
+        draw(drawing)
+
+
 def study_documents(spec: StudySpec, study: StudyResults, figure_folder: Path, style: HouseStyle = HouseStyle(),
-                    progress: Progress = lambda message: None, record: Provenance | None = None) -> Composed:
-    """Draw the figures into ``figure_folder``, build the tables, and compose every document.
+                    progress: Progress = lambda message: None, record: Provenance | None = None,
+                    draw_all: Callable[[list[Drawing]], None] = _draw_here) -> Composed:
+    """Draw the figures into ``figure_folder`` (with ``draw_all``: by default one after the
+    other, here), build the tables, and compose every document.
 
     ``record`` is the build's provenance (the supplement's last page); without it the
     data are taken as they are now, unlocked, built today.
@@ -204,7 +220,7 @@ def study_documents(spec: StudySpec, study: StudyResults, figure_folder: Path, s
         return TextFormatter(study.results.reading(log, place), style)
 
     progress("drawing figures")
-    figures = study_figures(spec, study, reader, figure_folder)
+    figures = study_figures(spec, study, reader, figure_folder, draw_all)
     tables = {**study_tables(spec, reader, style), **provenance_tables(*_provenance_rows(record, style))}
     progress("composing " + ", ".join(spec.documents))
     documents, labels, text_shown = compose_documents(spec, tables, figures, TextFormatter(study.results, style),
@@ -221,35 +237,100 @@ def _json(data: object) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def _write(job: tuple[Callable, tuple, dict]) -> None:
+def _write(job: Job) -> None:
     writer, arguments, options = job
     writer(*arguments, **options)
 
 
-def _run_writers(jobs: list[tuple[Callable, tuple, dict]], workers: int) -> list[Path]:
-    """Run the PDF and Word writers, on ``workers`` processes when more than one; the files written.
+def _drawn_with_cache(cache: Cache, workers: Workers) -> Callable[[list[Drawing]], None]:
+    """Draw figures on the workers, each only when the cache has no drawing of the same function and data."""
+    def draw_all(drawings: list[Drawing]) -> None:
+        keys = [cache.key("figure", drawing.draw.__module__, drawing.draw.__qualname__, drawing.arguments,
+                          drawing.path.name) for drawing in drawings]
+        missing = [(drawing, key) for drawing, key in zip(drawings, keys) if not cache.restore(key, drawing.files)]
+        workers.map(draw, [drawing for drawing, _ in missing])
+        for drawing, key in missing:
+            cache.keep(key, drawing.files)
+    return draw_all
 
-    Each writer is a pure function of its document (dates included), so the bytes do
-    not depend on where it ran: serial and parallel builds are identical (tested).
-    Forked workers inherit the loaded modules, so they start in milliseconds.
-    """
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            _write(job)
-    else:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-            # the PDFs (the longest) first, so the processes finish close together
-            list(pool.map(_write, sorted(jobs, key=lambda job: job[0] is not write_pdf)))
+
+def _file_digest(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else ""
+
+
+def _job_key(cache: Cache, job: Job, base: Path) -> str:
+    """A writer job's key: the writer, the document (figure paths relative to ``base``, with their
+    files' bytes hashed), and the options (style files by their bytes, dates as given)."""
+    writer, (document, target), options = job
+    figures = [block for block in document.blocks if isinstance(block, Figure)]
+    relative = {block.key: replace(block, path=Path(block.path).relative_to(base).as_posix(),
+                                   vector_path=block.vector_path and Path(block.vector_path).relative_to(base).as_posix())
+                for block in figures}
+    blocks = tuple(relative.get(block.key, block) if isinstance(block, Figure) else block for block in document.blocks)
+    files = [(_file_digest(block.path), _file_digest(block.vector_path)) for block in figures]
+    style = {name: _file_digest(value) if name in ("css_path", "reference_docx") else value
+             for name, value in options.items() if name not in ("base_dir", "allowed_dirs")}
+    # the model by its repr, which is its whole value (plain text and numbers); its pickle is not, as it
+    # also records which equal strings happened to be one object
+    return cache.key("document", writer.__module__, writer.__qualname__, target.name,
+                     repr(replace(document, blocks=blocks)), files, sorted(style.items()))
+
+
+def _run_writers(jobs: list[Job], workers: Workers, cache: Cache, base: Path) -> list[Path]:
+    """Run the PDF and Word writers on the workers, each only when the cache has no file for the same
+    document and options; the files written (the PDFs, the longest, start first)."""
+    keys = [_job_key(cache, job, base) for job in jobs]
+    missing = [(job, key) for job, key in zip(jobs, keys) if not cache.restore(key, [job[1][1]])]
+    workers.map(_write, sorted((job for job, _ in missing), key=lambda job: job[0] is not write_pdf))
+    for job, key in missing:
+        cache.keep(key, [job[1][1]])
     return [arguments[1] for _, arguments, _ in jobs]
+
+
+@contextmanager
+def _started(workers: Workers | int) -> Iterator[Workers]:
+    """``workers`` if already started (by the command line, before the heavy imports), else new ones."""
+    if isinstance(workers, Workers):
+        yield workers
+    else:
+        with Workers(workers) as started:
+            yield started
+
+
+def analysed(spec: StudySpec, lock: Lock | None, moment: datetime, cache: Cache,
+             progress: Progress = lambda message: None) -> tuple[Validation, tuple[LockedFile, ...] | None, StudyResults]:
+    """Validate and analyse the study's data, or reuse the analysis of the same spec, export files
+    and reference date from the cache; also the export's files, hashed (None for a database).
+
+    The cached validation keeps its origin and problems (warnings), not the data themselves.
+    """
+    inputs = None if spec.data.source == "sql" else lock.files if lock else export_inputs(spec.data_path)
+    key = cache.key("analysis", spec.path.read_bytes(), inputs, moment.date()) if inputs is not None else ""
+    cached = cache.load(key) if key else None
+    if cached is not None:
+        validation, study = cached
+        progress(f"reusing the analysis of these data (cached): {validation.origin}")
+        for problem in validation.warnings:
+            progress(f"warning: {problem}")
+        _balance_warnings(spec, study, progress)
+        return validation, inputs, study
+    validation = validated(spec, moment.date(), progress)
+    study = analyse_study(spec, progress, validation.registry)
+    if key:
+        cache.store(key, (replace(validation, registry=None, raw=None), study))
+    return validation, inputs, study
 
 
 def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyle(),
           progress: Progress = lambda message: None, only: tuple[str, ...] = (),
-          workers: int = DEFAULT_WORKERS) -> BuildOutputs:
+          workers: Workers | int = DEFAULT_WORKERS, cache: bool = True) -> BuildOutputs:
     """Build every document of a study into ``out`` (or only the documents named in ``only``,
-    leaving the others as they were); on any error ``out`` is left as it was. The PDF and
-    Word files are written on ``workers`` processes (default: the machine's cores, at most 4).
+    leaving the others as they were); on any error ``out`` is left as it was.
+
+    Figures are drawn and the PDF and Word files written on ``workers`` processes (default:
+    the machine's cores, at most 4). With ``cache``, the analysis, figures and document
+    files are reused from the study's cache folder when nothing they are made from has
+    changed (see :mod:`reportgen.cache`); the outputs are the same bytes either way.
 
     Besides the documents: results.json (the store), provenance.json (what the build
     was made from, and the SHA-256 of each output) and shown_in.json (where each
@@ -261,42 +342,47 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
     for name in only:
         if name not in spec.documents:
             raise SpecError(f"--only {name}: the study has no document {name!r} (it has: {', '.join(spec.documents)})")
-    lock = verified_lock(spec, progress)
-    moment = build_moment(lock)
-    validation = validated(spec, moment.date(), progress)
-    record = study_provenance(spec, lock, moment, validation)
-    study = analyse_study(spec, progress, validation.registry)
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".reportgen-build-", dir=out.parent))
-    try:
-        composed = study_documents(spec, study, scratch / "figures", style, progress, record)
-        (scratch / "results.json").write_text(study.results.to_json(), encoding="utf-8")
-        (scratch / "shown_in.json").write_text(_json({"shown_in": composed.shown_in}), encoding="utf-8")
-        written = [scratch / "results.json", scratch / "shown_in.json"]
-        jobs: list[tuple[Callable, tuple, dict]] = []
-        for name, document in composed.documents.items():
-            if only and name not in only:
-                continue
-            jobs.append((write_pdf, (document, scratch / f"{name}.pdf"),
-                         {"css_path": style.css, "base_dir": scratch, "allowed_dirs": (scratch, spec.folder),
-                          "created": moment}))
-            jobs.append((write_docx, (document, scratch / f"{name}.docx"),
-                         {"reference_docx": style.reference_docx, "base_dir": scratch, "created": moment}))
-        names = [arguments[1].name for _, arguments, _ in jobs]
-        progress(f"writing {', '.join(names)}" + (f" ({workers} processes)" if workers > 1 else ""))
-        written += _run_writers(jobs, workers)
-        outputs = _output_hashes(out, written) if only else {}
-        outputs.update({file.name: sha256_of(file) for file in written})
-        disclosure = {"disclosure": {"suppress_below": style.suppress_below}} if style.suppress_below else {}
-        (scratch / "provenance.json").write_text(_json({**record.record(), **disclosure, "outputs": outputs}),
-                                                 encoding="utf-8")
-        written.append(scratch / "provenance.json")
-        placed = BuildOutputs(out, _move_into_place(scratch, out, written))
-        progress("done")
-        return placed
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    store = Cache(spec.folder / CACHE_FOLDER if cache else None)
+    with _started(workers) as started:
+        lock = verified_lock(spec, progress)
+        moment = build_moment(lock)
+        validation, inputs, study = analysed(spec, lock, moment, store, progress)
+        record = study_provenance(spec, lock, moment, validation, inputs)
+        out = Path(out).resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".reportgen-build-", dir=out.parent))
+        try:
+            composed = study_documents(spec, study, scratch / "figures", style, progress, record,
+                                       _drawn_with_cache(store, started))
+            (scratch / "results.json").write_text(study.results.to_json(), encoding="utf-8")
+            (scratch / "shown_in.json").write_text(_json({"shown_in": composed.shown_in}), encoding="utf-8")
+            written = [scratch / "results.json", scratch / "shown_in.json"]
+            jobs: list[Job] = []
+            for name, document in composed.documents.items():
+                if only and name not in only:
+                    continue
+                jobs.append((write_pdf, (document, scratch / f"{name}.pdf"),
+                             {"css_path": style.css, "base_dir": scratch, "allowed_dirs": (scratch, spec.folder),
+                              "created": moment}))
+                jobs.append((write_docx, (document, scratch / f"{name}.docx"),
+                             {"reference_docx": style.reference_docx, "base_dir": scratch, "created": moment}))
+            names = [arguments[1].name for _, arguments, _ in jobs]
+            progress(f"writing {', '.join(names)}" + (f" ({started.count} processes)" if started.count > 1 else ""))
+            written += _run_writers(jobs, started, store, scratch)
+            outputs = _output_hashes(out, written) if only else {}
+            outputs.update({file.name: sha256_of(file) for file in written})
+            disclosure = {"disclosure": {"suppress_below": style.suppress_below}} if style.suppress_below else {}
+            (scratch / "provenance.json").write_text(_json({**record.record(), **disclosure, "outputs": outputs}),
+                                                     encoding="utf-8")
+            written.append(scratch / "provenance.json")
+            placed = BuildOutputs(out, _move_into_place(scratch, out, written))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    store.trim()
+    if store.folder:
+        progress(f"cache: {store.hits} items reused, {store.misses} made")
+    progress("done")
+    return placed
 
 
 def _output_hashes(out: Path, replaced: list[Path]) -> dict[str, str]:

@@ -27,7 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--only", action="append", default=[], metavar="DOCUMENT",
                        help="build only this document (e.g. supplement), leaving the others as they were; repeatable")
     build.add_argument("--jobs", type=int, default=None, metavar="N",
-                       help="processes writing the PDF and Word files (default: the machine's cores, at most 4)")
+                       help="processes drawing the figures and writing the PDF and Word files (default: the "
+                            "machine's cores, at most 4)")
+    build.add_argument("--no-cache", action="store_true",
+                       help="recompute everything, neither reusing nor keeping results, figures or documents in "
+                            "the study's cache (.reportgen-cache)")
     validate = commands.add_parser("validate", help="check a study's data: every problem, grouped and counted "
                                                     "(terminal, HTML and CSV)")
     validate.add_argument("study", type=Path, help="the study folder or its study.yaml")
@@ -64,15 +68,17 @@ class _ProgressDisplay:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from reportgen.build import build
+    from reportgen.workers import DEFAULT_WORKERS, Workers
 
     study = args.study
     folder = study if study.is_dir() else study.parent
     out = args.out or folder / "output"
-    from reportgen.build import DEFAULT_WORKERS
+    # the worker processes start before the heavy imports below, and warm up while the data are analysed
+    with Workers(args.jobs or DEFAULT_WORKERS) as workers:
+        from reportgen.build import build
 
-    outputs = build(study, out, progress=_ProgressDisplay(args.quiet), only=tuple(args.only),
-                    workers=args.jobs or DEFAULT_WORKERS)
+        outputs = build(study, out, progress=_ProgressDisplay(args.quiet), only=tuple(args.only), workers=workers,
+                        cache=not args.no_cache)
     print(f"Built {len(outputs.files)} files in {outputs.folder}:")
     for file in outputs.files:
         if file.parent == outputs.folder:

@@ -19,7 +19,7 @@ def example_copy(folder: Path, extra_yaml: str = "", data: Path = DATA, locked: 
     """Copy the example study into ``folder``/study (without its outputs) and append ``extra_yaml`` to its spec;
     it reads the export in ``data``, under the example's lock unless ``locked`` is false."""
     study = folder / "study"
-    shutil.copytree(EXAMPLE, study, ignore=shutil.ignore_patterns("output"))
+    shutil.copytree(EXAMPLE, study, ignore=shutil.ignore_patterns("output", ".reportgen-cache"))
     spec = study / "study.yaml"
     text = spec.read_text(encoding="utf-8")
     assert "../synthetic-registry/data" in text, "the example spec no longer names its data as the copy expects"

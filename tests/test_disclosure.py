@@ -18,10 +18,10 @@ from example_study import EXAMPLE, docx_rows, example_copy
 from reportgen import stats
 from reportgen.analysis.results import Result, ResultSet
 from reportgen.analysis.study import summarize_variable
-from reportgen.assemble import _flow_box, _km_curve
+from reportgen.assemble import _curve, _flow_box, _km_curve
 from reportgen.build import build
 from reportgen.errors import SpecError
-from reportgen.format.figures import Curve, Panel, _draw_panel
+from reportgen.format.figures import Panel, _draw_panel
 from reportgen.format.numbers import fmt_count, fmt_count_percent, fmt_percent, fmt_share, is_small_cell
 from reportgen.format.style import HouseStyle
 from reportgen.format.tables import characteristics_table, variable_rows
@@ -210,7 +210,7 @@ def test_risk_table_prints_suppressed_counts_under_their_ticks():
                                                   lower=km.median.lower, upper=km.median.upper)])
     curve = _km_curve("All", "e", km, ticks, TextFormatter(store, FIVE), grouped=True)
     assert curve.at_risk == ("13", "10", "8", "5", "<5")
-    few = Curve("Few", km, ("4", "<5", "<5", "0", "0"), "median 6")  # as given: the figure never recounts
+    few = _curve("Few", km, ("4", "<5", "<5", "0", "0"), "median 6")  # as given: the figure never recounts
     figure = plt.figure()
     try:
         curve_ax, risk_ax = figure.add_subplot(2, 1, 1), figure.add_subplot(2, 1, 2)
@@ -240,7 +240,7 @@ def _is_shown_count(text: str) -> bool:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """One build of the example with ``disclosure: {suppress_below: 11}``; what reached the risk tables and
-    the flowcharts is recorded on the way (the figures' text is drawn as outlines in the images)."""
+    the flowcharts is recorded on the way, then compared with the text of the figures' SVG files."""
     import reportgen.assemble as assemble
 
     folder = tmp_path_factory.mktemp("disclosure")
@@ -260,7 +260,7 @@ def built(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(assemble, "km_figure", spy_km)
         patch.setattr(assemble, "flowchart", spy_flow)
-        out = build(study, folder / "output")
+        out = build(study, folder / "output", workers=1, cache=False)  # drawn here, where the spies are
     return out.folder, drawn
 
 
@@ -349,10 +349,10 @@ def test_risk_tables_and_flowcharts_obey_the_rule(built):
     at_risk = [count for panel in drawn["panels"] for curve in panel.curves for count in curve.at_risk]
     assert len(at_risk) > 100 and SUPPRESSED in at_risk
     assert all(_is_shown_count(count) for count in at_risk), sorted(set(at_risk))
-    # what was drawn is what the figures show: matplotlib keeps each text in a comment of the SVG
+    # what was drawn is what the figures show: the SVG keeps each text as text
     assert len(drawn["figures"]) >= 7
     for name, panels in drawn["figures"]:
-        shown = re.findall(r"<!-- (.*?) -->", (out / "figures" / name).read_text(encoding="utf-8"))
+        shown = re.findall(r"<text[^>]*>([^<]*)</text>", (out / "figures" / name).read_text(encoding="utf-8"))
         shown = [text.replace("&lt;", "<") for text in shown]
         for panel in panels:
             for curve in panel.curves:

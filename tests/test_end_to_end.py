@@ -154,10 +154,10 @@ def test_a_sample_of_the_text_matches_results_json(outputs, pdf_text):
 
 
 def test_a_rebuild_of_the_same_inputs_is_byte_identical(outputs, tmp_path):
-    """Same lock, same spec, writers in parallel then serial: the same bytes, figures included
-    (dates come from the lock)."""
+    """Same lock, same spec, figures and writers in parallel then serial without the cache: the same
+    bytes, figures included (dates come from the lock). tests/test_cache.py compares cached builds."""
     again = tmp_path / "again"
-    build(EXAMPLE, again, workers=1)  # serial: the same bytes as the parallel build
+    build(EXAMPLE, again, workers=1, cache=False)  # serial, all made again: the same bytes as the parallel build
     files = sorted(p.relative_to(outputs) for p in outputs.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     different = [str(f) for f in files if (outputs / f).read_bytes() != (again / f).read_bytes()]

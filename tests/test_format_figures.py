@@ -6,7 +6,6 @@ import re
 
 import matplotlib.image as image
 import numpy as np
-import pytest
 
 from reportgen.format import figures
 from reportgen.format.figures import CURVE_COLUMNS, Curve, Panel, bounded_marks, bounded_step, km_figure

@@ -1,0 +1,70 @@
+"""The build's worker processes: figures drawn and documents written on every core.
+
+A build ends in independent jobs: drawing each figure, then writing each PDF and Word
+file. :class:`Workers` runs them on forked processes. The processes are started when the
+build starts, before the statistics packages are loaded, and import the drawing and
+writing packages (matplotlib, WeasyPrint, python-docx) while the main process reads and
+analyses the data, so those imports are off the build's critical path.
+
+Every job is a pure function of its arguments (dates included), so the bytes it writes
+do not depend on the process that ran it: serial and parallel builds are identical
+(tested). This module imports nothing heavy: it is loaded before the processes fork.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable, TypeVar
+
+__all__ = ["DEFAULT_WORKERS", "Workers"]
+
+#: Processes for the figures and the PDF and Word files: the machine's cores, at most 4.
+DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+Item = TypeVar("Item")
+Value = TypeVar("Value")
+
+
+def _warm() -> None:
+    """Import what the jobs use, once per process, while the main process is busy elsewhere."""
+    import weasyprint  # noqa: F401  (reportgen.render.pdf imports it only when writing)
+
+    import reportgen.format.flowchart  # noqa: F401
+    import reportgen.render.docx  # noqa: F401
+    import reportgen.render.pdf  # noqa: F401
+
+
+class Workers:
+    """``count`` forked processes (none when ``count`` is 1: the jobs then run in this process).
+
+    Use as a context manager; :meth:`map` runs a function over items and returns the
+    results in order.
+    """
+
+    def __init__(self, count: int = DEFAULT_WORKERS) -> None:
+        self.count = max(1, count)
+        self._pool: ProcessPoolExecutor | None = None
+        if self.count > 1:
+            self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_warm)
+            self._pool.submit(int)  # start the processes now, so they warm up during the analysis
+
+    def map(self, function: Callable[[Item], Value], items: Iterable[Item]) -> list[Value]:
+        """``[function(item) for item in items]``, on the processes when there are several items."""
+        items = list(items)
+        if self._pool is None or len(items) <= 1:
+            return [function(item) for item in items]
+        return list(self._pool.map(function, items))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

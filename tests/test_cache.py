@@ -1,0 +1,138 @@
+"""The build cache: a rebuild reuses the analysis, figures and document files that cannot have
+changed, recomputes what did, and writes the same bytes as a build without the cache.
+
+The example is built under its lock, so its dates are the lock's and its bytes repeat
+(a draft's are stamped with the build's moment, so its document files are rewritten)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from example_study import DATA, example_copy
+from reportgen import cache as cache_module
+from reportgen.build import build
+from reportgen.cache import CACHE_FOLDER, Cache, code_fingerprint
+
+
+def _build(study: Path, out: Path, **options) -> tuple[int, int, list[str]]:
+    """Build; the cache's (reused, made) counts and the progress lines."""
+    lines: list[str] = []
+    build(study, out, progress=lines.append, **options)
+    counts = [re.fullmatch(r"cache: (\d+) items reused, (\d+) made", line) for line in lines]
+    reused, made = next((int(m[1]), int(m[2])) for m in counts if m)
+    return reused, made, lines
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory):
+    """The example built without the cache, on one process: the reference bytes."""
+    folder = tmp_path_factory.mktemp("cold")
+    study = example_copy(folder)
+    build(study, folder / "out", workers=1, cache=False)
+    assert not (study / CACHE_FOLDER).exists()
+    return _files(folder / "out")
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    return example_copy(tmp_path_factory.mktemp("cached"))
+
+
+def test_a_cached_rebuild_reuses_everything_and_writes_the_same_bytes(cold, study, tmp_path):
+    reused, made, _ = _build(study, tmp_path / "first")
+    assert (reused, made) == (0, 19)  # the analysis, 14 figures, 2 PDFs and 2 Word files
+    reused, made, lines = _build(study, tmp_path / "second")
+    assert (reused, made) == (19, 0)
+    assert any(line.startswith("reusing the analysis") for line in lines)
+    assert not any(line.startswith("computing statistics") for line in lines)
+    assert _files(tmp_path / "first") == cold  # serial without cache = parallel filling it ...
+    assert _files(tmp_path / "second") == cold  # ... = parallel from it
+
+
+def test_a_template_text_edit_rewrites_only_what_shows_it(cold, study, tmp_path):
+    _build(study, tmp_path / "before")
+    template = study / "templates" / "manuscript.md.j2"
+    original = template.read_text(encoding="utf-8")
+    try:
+        edited = original.replace("\n# Methods\n", "\n# Methods\n\nA sentence added for the cache test.\n", 1)
+        assert edited != original
+        template.write_text(edited, encoding="utf-8")
+        reused, made, _ = _build(study, tmp_path / "after")
+    finally:
+        template.write_text(original, encoding="utf-8")
+    # analysis and figures reused; the manuscript rewritten, and the supplement too (its
+    # provenance page lists the templates' hashes)
+    assert (reused, made) == (15, 4)
+    text = " ".join(page.extract_text() for page in PdfReader(tmp_path / "after" / "manuscript.pdf").pages)
+    assert "A sentence added for the cache test." in " ".join(text.split())
+    before, after = _files(tmp_path / "before"), _files(tmp_path / "after")
+    assert {name for name in before if before[name] != after[name]} == {
+        "manuscript.pdf", "manuscript.docx", "supplement.pdf", "supplement.docx", "provenance.json"}
+
+
+def test_a_changed_setting_is_recomputed(study, tmp_path):
+    _build(study, tmp_path / "before")
+    spec = study / "study.yaml"
+    original = spec.read_text(encoding="utf-8")
+    try:
+        spec.write_text(original.replace("conf_level: 0.95", "conf_level: 0.9"), encoding="utf-8")
+        _, _, lines = _build(study, tmp_path / "after")
+    finally:
+        spec.write_text(original, encoding="utf-8")
+    assert any(line.startswith("computing statistics") for line in lines)
+    assert (tmp_path / "before" / "results.json").read_bytes() != (tmp_path / "after" / "results.json").read_bytes()
+
+
+def test_changed_data_are_recomputed(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    study = example_copy(tmp_path, data=data, locked=False)
+    _build(study, tmp_path / "before")
+    follow_up = data / "follow_up.csv"
+    text = follow_up.read_text(encoding="utf-8")
+    last = text.splitlines()[-1]
+    assert last.endswith(",alive,,")
+    # the last patient seen again: a later last contact
+    follow_up.write_text(text.replace(last, f"{last.split(',')[0]},2024-06-30,alive,,"), encoding="utf-8")
+    _, _, progress = _build(study, tmp_path / "after")
+    assert any(line.startswith("computing statistics") for line in progress)
+    assert (tmp_path / "before" / "provenance.json").read_bytes() != (tmp_path / "after" / "provenance.json").read_bytes()
+
+
+def test_another_code_version_misses_every_item(study, tmp_path, monkeypatch):
+    _build(study, tmp_path / "before")
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "another reportgen")
+    reused, made, _ = _build(study, tmp_path / "after")
+    assert (reused, made) == (0, 19)
+
+
+def test_the_code_fingerprint_covers_package_versions(monkeypatch):
+    before = code_fingerprint()
+    real = cache_module.metadata.version
+    monkeypatch.setattr(cache_module.metadata, "version",
+                        lambda name: "9.9" if name == "matplotlib" else real(name))
+    assert code_fingerprint() != before
+
+
+def test_an_unreadable_item_is_a_miss_and_the_cache_is_trimmed(tmp_path):
+    cache = Cache(tmp_path / "cache", "code")
+    key = cache.key("analysis", b"spec", ("file", "sha"))
+    assert cache.key("analysis", b"spec", ("file", "sha")) == key != cache.key("analysis", b"spec", ("file", "sha2"))
+    cache.store(key, {"value": 1})
+    assert cache.load(key) == {"value": 1}
+    (tmp_path / "cache" / key[-2:] / key / "value.pickle").write_bytes(b"not a pickle")
+    assert cache.load(key) is None
+    for index in range(5):
+        cache.store(cache.key("figure", index), b"x" * 1000)
+    cache.trim(max_bytes=2500)
+    kept = [entry for shard in (tmp_path / "cache").iterdir() if shard.is_dir() for entry in shard.iterdir()]
+    assert 1 <= len(kept) <= 2
