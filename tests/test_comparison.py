@@ -68,6 +68,18 @@ def test_records_are_those_of_the_stats_functions(example):
     assert study.results["vs_other.os2.control.at_risk.0"].value == 354
 
 
+def test_runs_over_the_same_covariates_share_one_propensity_model(example):
+    """Each run's weights, from the comparison's one fit per covariate set, are those of a fit of its own."""
+    spec, derived, study = example
+    data = derived.comparisons["vs_other"].data
+    for run_key, weighting in weightings(spec.comparisons["vs_other"]).items():
+        prefix = "vs_other" if run_key == "main" else f"vs_other.sensitivity.{run_key}"
+        alone = fit_weights(data, weighting, spec.conventions)
+        for summary in alone.summaries:
+            for statistic in ("min", "max", "mean", "sum", "effective_n"):
+                assert study.results[f"{prefix}.weights.{summary.group}.{statistic}"].value == getattr(summary, statistic)
+
+
 def test_sensitivity_analyses_inherit_unset_settings(example):
     spec, _, study = example
     runs = weightings(spec.comparisons["vs_other"])

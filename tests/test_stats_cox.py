@@ -87,3 +87,48 @@ def test_degenerate_inputs_are_clear_errors(time, event, group, message):
 def test_bad_weights_are_rejected():
     with pytest.raises(ValueError, match="positive finite"):
         cox_hazard_ratio([1, 2, 3], [1, 0, 1], [0, 1, 0], weights=[1.0, 0.0, 2.0])
+
+
+def _textbook_score_residuals(time, event, x, weight, beta):
+    """Lin and Wei's (1989) weighted score residuals with Breslow ties, the quadratic way: an
+    n x n at-risk matrix (patient k at risk at patient j's time), nothing cumulative."""
+    risk = weight * np.exp(x @ beta)
+    at_risk = time[None, :] >= time[:, None]                  # [j, k]: k at risk at t_j
+    s0 = at_risk @ risk
+    mean = (at_risk @ (risk[:, None] * x)) / s0[:, None]      # x-bar(t_j)
+    own = event[:, None] * (x - mean)                         # dN_i: x_i - x-bar(t_i)
+    hazard = event * weight / s0                              # each event's step dLambda(t_j)
+    exposure = at_risk.T * hazard[None, :] * np.exp(x @ beta)[:, None]  # [i, j]: Y_i(t_j) r_i dLambda(t_j)
+    compensator = exposure.sum(axis=1)[:, None] * x - exposure @ mean
+    second = np.einsum("jk,k,ka,kb->jab", at_risk, risk, x, x) / s0[:, None, None]
+    information = np.einsum("j,jab->ab", event * weight, second - mean[:, :, None] * mean[:, None, :])
+    return own - compensator, information
+
+
+@pytest.mark.parametrize("tied", [False, True], ids=["continuous times", "tied times"])
+def test_robust_variance_and_score_test_match_the_quadratic_textbook_formulas(tied):
+    """The sandwich variance D'D, D = w U I^-1, and the robust score test u'(D0'D0)^-1 u at b = 0
+    (as R coxph(robust = TRUE) defines them), with U from an n x n at-risk matrix; the model
+    computes them with cumulative sums, in O(n log n)."""
+    rng = np.random.default_rng(11)
+    n = 80
+    x = np.column_stack([rng.random(n) < 0.5, rng.normal(60, 10, n)]).astype(float)
+    time = rng.exponential(10 * np.exp(-0.4 * x[:, 0]))
+    censor = rng.exponential(15, n)
+    event = (time <= censor).astype(float)
+    time = np.minimum(time, censor)
+    if tied:
+        time = np.ceil(time)
+    weight = rng.uniform(0.3, 3.0, n)
+    result = cox_hazard_ratio(time, event, pd.DataFrame(x, columns=["group", "age"]), weights=weight, robust=True)
+    beta = np.array([term.coef for term in result.terms])
+
+    residuals, information = _textbook_score_residuals(time, event, x, weight, beta)
+    np.testing.assert_allclose(weight @ residuals, 0.0, atol=1e-9)  # the fitted b solves the score equation
+    dfbeta = (weight[:, None] * residuals) @ np.linalg.inv(information)
+    np.testing.assert_allclose([term.se for term in result.terms], np.sqrt(np.diag(dfbeta.T @ dfbeta)), rtol=1e-10)
+
+    residuals0, _ = _textbook_score_residuals(time, event, x, weight, np.zeros(2))
+    scores0 = weight[:, None] * residuals0
+    u = scores0.sum(axis=0)
+    assert result.robust_score_statistic == pytest.approx(u @ np.linalg.solve(scores0.T @ scores0, u), rel=1e-10)

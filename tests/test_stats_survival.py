@@ -109,3 +109,64 @@ def test_weighted_curve_reaches_zero_when_the_last_patients_all_have_the_event()
     """R: survfit(Surv(c(1, 2, 3), c(1, 0, 1)) ~ 1, weights = c(0.5, 1.5, 0.7))$surv = 0.8148148 0.8148148 0."""
     km = kaplan_meier([1, 2, 3], [1, 0, 1], weights=[0.5, 1.5, 0.7])
     assert km.survival == pytest.approx((0.8148148148, 0.8148148148, 0.0))
+
+
+def _day_times_and_weights(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    time = np.ceil(rng.exponential(300, n)) / 30.4375  # whole days in months: many ties
+    return time, rng.random(n) < 0.7, rng.uniform(0.2, 4.0, n)
+
+
+@pytest.mark.filterwarnings("ignore::lifelines.exceptions.StatisticalWarning")
+@pytest.mark.parametrize("weighted", [False, True])
+def test_event_table_is_lifelines_bit_for_bit(weighted):
+    """The table is computed as lifelines' survival table is (compensated group sums), so the
+    numbers, and every result built on them, are exactly those of lifelines' fitter."""
+    from lifelines import KaplanMeierFitter
+
+    time, event, weight = _day_times_and_weights(3000, 5)
+    time[:3] = 0.0  # events and censorings at time 0 too
+    weights = weight if weighted else None
+    km = kaplan_meier(time, event, weights=weights)
+    table = KaplanMeierFitter().fit(time, event, weights=weights).event_table
+    table = table[table["removed"] > 0]
+    assert km.time == tuple(table.index.to_numpy(dtype=float).tolist())
+    assert km.n_risk == tuple(table["at_risk"].tolist())
+    assert km.n_event == tuple(table["observed"].tolist())
+    assert km.n_censor == tuple((table["removed"] - table["observed"]).tolist())
+
+
+@pytest.mark.parametrize("tied", [False, True], ids=["continuous times", "tied times"])
+def test_weighted_standard_error_matches_the_quadratic_influence_formula(tied):
+    """The infinitesimal jackknife variance of log S(t), sum_i (w_i U_i(t))^2, with U_i(t) summed over
+    an n x event-times matrix; the estimate computes it with cumulative sums instead."""
+    rng = np.random.default_rng(3)
+    n = 200
+    time = rng.exponential(10, n)
+    if tied:
+        time = np.ceil(time)
+    event = rng.random(n) < 0.7
+    event[np.argmax(time)] = False  # the curve stays above 0, so every standard error is finite
+    weight = rng.uniform(0.2, 4.0, n)
+    km = kaplan_meier(time, event, weights=weight)
+
+    times = np.asarray(km.time)
+    at_risk = (time[:, None] >= times[None, :]) * weight[:, None]           # [i, s]: w_i Y_i(s)
+    dies = ((time[:, None] == times[None, :]) & event[:, None]) * weight[:, None]
+    y, d = at_risk.sum(axis=0), dies.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(d > 0, -(dies * y - d * at_risk) / (y * (y - d)), 0.0)  # w_i dU_i(s)
+    influence = np.cumsum(step, axis=1)                                       # [i, t]: w_i U_i(t)
+    np.testing.assert_allclose(km.std_err, np.sqrt((influence ** 2).sum(axis=0)), rtol=1e-10, atol=1e-15)
+
+
+def test_number_at_risk_counts_patients_at_or_after_t_at_scale():
+    time, event, _ = _day_times_and_weights(5000, 9)
+    km = kaplan_meier(time, event)
+    for t in (0.0, float(time[17]), 3.0, 12.5, float(time.max()), float(time.max()) + 1):
+        assert km.at_risk(t) == int(np.sum(time >= t))
+
+
+def test_infinite_time_is_an_error():
+    with pytest.raises(ValueError, match="finite"):
+        kaplan_meier([1.0, math.inf], [1, 0])

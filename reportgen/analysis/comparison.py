@@ -60,10 +60,15 @@ def weightings(comparison: ComparisonSpec) -> dict[str, Weighting]:
     return runs
 
 
-def fit_weights(data: pd.DataFrame, weighting: Weighting, conventions: Conventions) -> stats.PropensityWeights:
+def fit_weights(data: pd.DataFrame, weighting: Weighting, conventions: Conventions,
+                model: stats.PropensityScore | None = None) -> stats.PropensityWeights:
+    """The weighting's weights; from ``model`` if given (a propensity model already fitted on
+    the weighting's covariates), else from a model fitted now."""
     estimand, stabilized = WEIGHT_SCHEMES[weighting.scheme]
-    return stats.propensity_weights(
-        data["treated"], data[list(weighting.covariates)], estimand=estimand, stabilized=stabilized,
+    if model is None:
+        model = stats.fit_propensity_score(data["treated"], data[list(weighting.covariates)])
+    return stats.inverse_probability_weights(
+        model, estimand=estimand, stabilized=stabilized,
         truncate=tuple(weighting.truncate) if weighting.truncate else None,
         quantile_definition=conventions.quantile_definition)
 
@@ -201,12 +206,19 @@ def analyse_comparison(key: str, comparison: ComparisonSpec, derived: Comparison
     data = derived.data
     records = _mix_records(key, data, spec, key)
     main_results = None
+    # Runs over the same covariates (all but a covariate sensitivity analysis) share one
+    # propensity model and one unweighted balance: only their weights differ.
+    models: dict[tuple[str, ...], stats.PropensityScore] = {}
+    balance: dict[tuple[str, ...], tuple[stats.StandardizedDifference, ...]] = {}
     for run_key, weighting in weightings(comparison).items():
         detailed = run_key == "main"
         prefix = key if detailed else f"{key}.sensitivity.{run_key}"
-        weights = fit_weights(data, weighting, conventions)
         covariates = data[list(weighting.covariates)]
-        before = stats.standardized_mean_differences(covariates, data["treated"])
+        if weighting.covariates not in models:
+            models[weighting.covariates] = stats.fit_propensity_score(data["treated"], covariates)
+            balance[weighting.covariates] = stats.standardized_mean_differences(covariates, data["treated"])
+        weights = fit_weights(data, weighting, conventions, models[weighting.covariates])
+        before = balance[weighting.covariates]
         after = stats.standardized_mean_differences(covariates, data["treated"], weights.weight)
         records += _weight_records(prefix, weights, key)
         records += _balance_records(prefix, before, after, comparison.smd_threshold, key, detailed)

@@ -18,9 +18,12 @@ from reportgen.stats.survival import (
 )
 from reportgen.stats.survey import RaoScottTest, WeightedProportion, rao_scott_test, weighted_proportion
 from reportgen.stats.weighting import (
+    PropensityScore,
     PropensityWeights,
     StandardizedDifference,
     WeightSummary,
+    fit_propensity_score,
+    inverse_probability_weights,
     propensity_weights,
     standardized_mean_differences,
 )
@@ -43,11 +46,14 @@ __all__ = [
     "median_follow_up",
     "proportion_ci",
     "quantile",
+    "PropensityScore",
     "PropensityWeights",
     "RaoScottTest",
     "StandardizedDifference",
     "WeightSummary",
     "WeightedProportion",
+    "fit_propensity_score",
+    "inverse_probability_weights",
     "propensity_weights",
     "rao_scott_test",
     "standardized_mean_differences",

@@ -14,11 +14,17 @@ W/d times the usual terms; Breslow is the case of one term with f = 0. This is R
 weighted score residuals times the inverse information (R's ``dfbeta`` residuals, each
 patient its own cluster); the robust score test is u'(D0'D0)^-1 u with D0 the weighted
 score residuals at b = 0, as R's ``rscore``.
+
+Every step is a sort, cumulative sums over the sorted patients, or sums by event time
+(``np.bincount``), so a fit costs O(n log n) in patients, also with continuous times
+(n distinct risk sets): the score residuals take each patient's cumulative hazard and
+cumulative mean up to its own time, never a patient-by-event-time matrix.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -86,7 +92,11 @@ class CoxResult:
 
 @dataclass(frozen=True)
 class _Data:
-    """Patients sorted by time, with each event's position among the distinct event times."""
+    """Patients sorted by time, with each event's position among the distinct event times.
+
+    What does not depend on the coefficients (products of covariates, tie counts, Efron's
+    fractions, each row's weight) is computed once per model, not at every Newton step.
+    """
 
     time: np.ndarray
     event: np.ndarray
@@ -97,11 +107,35 @@ class _Data:
     time_index: np.ndarray  # for each event patient, its event time's position
     ties: str
 
-    @property
+    @cached_property
+    def counts(self) -> np.ndarray:
+        """Events at each event time."""
+        return np.bincount(self.time_index, minlength=self.event_times.size)
+
+    @cached_property
     def rows(self) -> np.ndarray:
         """Efron's expansion: each event time repeated once per tie (once for Breslow)."""
-        counts = np.bincount(self.time_index, minlength=self.event_times.size)
-        return np.repeat(np.arange(self.event_times.size), counts if self.ties == "efron" else 1)
+        return np.repeat(np.arange(self.event_times.size), self.counts if self.ties == "efron" else 1)
+
+    @cached_property
+    def outer(self) -> np.ndarray:
+        """Each patient's x x', n x p x p."""
+        return self.x[:, :, None] * self.x[:, None, :]
+
+    @cached_property
+    def fraction(self) -> np.ndarray:
+        """Efron's k/d for each row (0 for Breslow)."""
+        if self.ties != "efron":
+            return np.zeros(self.rows.size)
+        first = np.concatenate(([0], np.cumsum(self.counts)[:-1]))
+        return (np.arange(self.rows.size) - first[self.rows]) / self.counts[self.rows]
+
+    @cached_property
+    def step_weight(self) -> np.ndarray:
+        """W / d for each row: the events' total weight, shared among Efron's d rows."""
+        total_weight = np.bincount(self.time_index, weights=self.weight[self.event], minlength=self.event_times.size)
+        divisor = self.counts[self.rows] if self.ties == "efron" else 1
+        return total_weight[self.rows] / divisor
 
 
 @dataclass(frozen=True)
@@ -120,36 +154,35 @@ def _reverse_cumsum(values: np.ndarray) -> np.ndarray:
     return np.cumsum(values[::-1], axis=0)[::-1]
 
 
+def _sum_by(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Sums of the rows of ``values`` (n x ...) by ``index``, into ``size`` rows.
+
+    The same sums, in the same order, as ``np.add.at``, but by one ``np.bincount`` per
+    column, which is many times faster.
+    """
+    flat = values.reshape(values.shape[0], -1)
+    sums = [np.bincount(index, weights=flat[:, j], minlength=size) for j in range(flat.shape[1])]
+    return np.stack(sums, axis=1).reshape((size, *values.shape[1:]))
+
+
 def _terms(data: _Data, beta: np.ndarray) -> tuple[_Terms, np.ndarray]:
     risk = data.weight * np.exp(data.x @ beta)
     x = data.x
-    outer = x[:, :, None] * x[:, None, :]
     s0 = _reverse_cumsum(risk)[data.risk_start]
     s1 = _reverse_cumsum(risk[:, None] * x)[data.risk_start]
-    s2 = _reverse_cumsum(risk[:, None, None] * outer)[data.risk_start]
+    s2 = _reverse_cumsum(risk[:, None, None] * data.outer)[data.risk_start]
     m = data.event_times.size
     events = data.event
     idx = data.time_index
     d0 = np.bincount(idx, weights=risk[events], minlength=m)
-    d1 = np.stack([np.bincount(idx, weights=risk[events] * x[events, j], minlength=m)
-                   for j in range(x.shape[1])], axis=1)
-    d2 = np.zeros_like(s2)
-    np.add.at(d2, idx, risk[events, None, None] * outer[events])
-    counts = np.bincount(idx, minlength=m)
-    total_weight = np.bincount(idx, weights=data.weight[events], minlength=m)
+    d1 = _sum_by(idx, risk[events, None] * x[events], m)
+    d2 = _sum_by(idx, risk[events, None, None] * data.outer[events], m)
 
-    rows = data.rows
-    if data.ties == "efron":
-        first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        fraction = (np.arange(rows.size) - first[rows]) / counts[rows]
-    else:
-        fraction = np.zeros(rows.size)
+    rows, fraction = data.rows, data.fraction
     denominator = s0[rows] - fraction * d0[rows]
     mean = (s1[rows] - fraction[:, None] * d1[rows]) / denominator[:, None]
     second = (s2[rows] - fraction[:, None, None] * d2[rows]) / denominator[:, None, None]
-    divisor = counts[rows] if data.ties == "efron" else 1
-    step_weight = total_weight[rows] / divisor
-    return _Terms(rows, fraction, denominator, mean, second, step_weight), risk
+    return _Terms(rows, fraction, denominator, mean, second, data.step_weight), risk
 
 
 def _likelihood(data: _Data, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -172,8 +205,7 @@ def _score_residuals(data: _Data, beta: np.ndarray) -> np.ndarray:
     m = data.event_times.size
     p = data.x.shape[1]
     step = np.bincount(terms.row_time, weights=hazard, minlength=m)
-    step_mean = np.stack([np.bincount(terms.row_time, weights=hazard * terms.mean[:, j], minlength=m)
-                          for j in range(p)], axis=1)
+    step_mean = _sum_by(terms.row_time, hazard[:, None] * terms.mean, m)
     # cumulative over event times up to each patient's own time
     upto = np.searchsorted(data.event_times, data.time, side="right")
     cum_hazard = np.concatenate(([0.0], np.cumsum(step)))[upto]
@@ -182,14 +214,12 @@ def _score_residuals(data: _Data, beta: np.ndarray) -> np.ndarray:
 
     idx = data.time_index
     counts = np.bincount(terms.row_time, minlength=m)
-    average_mean = np.stack([np.bincount(terms.row_time, weights=terms.mean[:, j], minlength=m)
-                             for j in range(p)], axis=1) / counts[:, None]
+    average_mean = _sum_by(terms.row_time, terms.mean, m) / counts[:, None]
     own = data.x[data.event]
     residual[data.event] += own - average_mean[idx]
     if data.ties == "efron":
         # an event patient stays in its own tied risk sets only with weight (1 - k/d)
-        back = np.stack([np.bincount(terms.row_time, weights=terms.fraction * hazard * terms.mean[:, j], minlength=m)
-                         for j in range(p)], axis=1)
+        back = _sum_by(terms.row_time, (terms.fraction * hazard)[:, None] * terms.mean, m)
         back_hazard = np.bincount(terms.row_time, weights=terms.fraction * hazard, minlength=m)
         residual[data.event] += relative[data.event, None] * (own * back_hazard[idx, None] - back[idx])
     return residual

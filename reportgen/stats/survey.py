@@ -56,8 +56,17 @@ def _weights(weights: Sequence[float], size: int) -> np.ndarray:
     return w
 
 
+def _values(values: Sequence[object] | pd.Series) -> pd.Series:
+    """The values as a Series: an array of booleans or numbers as it is, anything else as
+    Python objects (value by value, which only costs at registry scale for such input)."""
+    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if array.ndim == 1 and array.dtype.kind in "biuf":
+        return pd.Series(array)
+    return pd.Series(list(values), dtype="object")
+
+
 def _binary(outcome: Sequence[bool | int] | pd.Series) -> np.ndarray:
-    values = pd.Series(list(outcome), dtype="object")
+    values = _values(outcome)
     if values.isna().any():
         raise ValueError("the outcome must not contain missing values")
     y = values.astype(float).to_numpy()
@@ -123,8 +132,8 @@ def rao_scott_test(outcome: Sequence[object] | pd.Series, group: Sequence[object
     >>> round(r.statistic, 4), round(r.p, 4)     # R svychisq: F = 1.75, p-value = 0.2275
     (1.75, 0.2275)
     """
-    rows = pd.Series(list(outcome), dtype="object")
-    cols = pd.Series(list(group), dtype="object")
+    rows = _values(outcome)
+    cols = _values(group)
     if rows.isna().any() or cols.isna().any():
         raise ValueError("outcome and group must not contain missing values")
     n = rows.size

@@ -1,6 +1,8 @@
 """Kaplan-Meier estimates with the registry's conventions (SAS LIFETEST / R survfit).
 
-lifelines computes the estimate; this module adds what its defaults lack:
+The event table is lifelines' (computed here the way it does, bit for bit, without the
+rest of its fitter, which costs more than the table at registry scale); this module adds
+what lifelines' defaults lack:
 - Greenwood variance with a choice of CI transform (log-log by default, as SAS;
   R's default "log"; "plain"), where lifelines offers only log-log;
 - the median and its CI by R ``survfit``'s rule (``quantile.survfit``): the first
@@ -12,11 +14,12 @@ lifelines computes the estimate; this module adds what its defaults lack:
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import stats as _scipy_stats
 
 CONF_TYPES = ("log-log", "log", "plain")
@@ -80,7 +83,12 @@ class KaplanMeierResult:
 
     def at_risk(self, t: float) -> int:
         """Number at risk at ``t``: patients whose time is >= t."""
-        return int(np.sum(np.asarray(self.durations) >= t))
+        return self.n - int(np.searchsorted(self._sorted_durations, t, side="left"))
+
+    @cached_property
+    def _sorted_durations(self) -> np.ndarray:
+        """The patients' times, sorted once, so each number at risk is a binary search."""
+        return np.sort(np.asarray(self.durations, dtype=float))
 
     def quantile(self, p: float) -> MedianEstimate:
         """The time by which a proportion ``p`` have had the event, with its CI (survfit rule)."""
@@ -103,32 +111,26 @@ def _as_arrays(time: Sequence[float], event: Sequence[bool | int]) -> tuple[np.n
 
 def _event_table(t: np.ndarray, e: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, ...]:
     """Distinct times with the (weighted) number at risk, events and censorings, and the
-    survival estimate (lifelines' event table and estimate)."""
-    from lifelines import KaplanMeierFitter
-    from lifelines.exceptions import StatisticalWarning
+    survival estimate.
 
-    with warnings.catch_warnings():
-        # lifelines warns that its variance is naive with non-integer weights; we use its
-        # estimate only and compute the variance ourselves (_jackknife_log_se).
-        warnings.simplefilter("ignore", StatisticalWarning)
-        fitter = KaplanMeierFitter().fit(t, e, weights=w)
-    table = fitter.event_table
-    # lifelines' weighted "censored" column can read 0 where weight was censored, so
-    # censorings are taken as removed minus observed.
-    table = table[table["removed"] > 0]
+    The numbers are lifelines' event table (``survival_table_from_events``) bit for bit,
+    computed as it does but without its fitter's other work: per-time sums by pandas'
+    group sum (compensated summation, rows in input order), the total weight the same
+    way, and the number at risk as the total minus the running sum of the earlier times.
+    """
+    weight = np.ones(t.size) if w is None else w
+    sums = pd.DataFrame({"removed": weight, "observed": weight * e}).groupby(t).sum()
+    total = pd.Series(weight).groupby(np.zeros(t.size)).sum().iloc[0]
+    removed = sums["removed"].to_numpy()
+    observed = sums["observed"].to_numpy()
+    at_risk = total - np.concatenate(([0.0], np.cumsum(removed)[:-1]))
     kind = int if w is None else float
-    n_risk = table["at_risk"].to_numpy(dtype=kind)
-    n_event = table["observed"].to_numpy(dtype=kind)
+    n_risk = at_risk.astype(kind)
+    n_event = observed.astype(kind)
     # The product-limit estimate from the table: lifelines' own weighted estimate stays
     # flat where the last patients at risk all have the event (it should reach 0).
     survival = np.cumprod(1.0 - n_event / n_risk)
-    return (
-        table.index.to_numpy(dtype=float),
-        n_risk,
-        n_event,
-        (table["removed"] - table["observed"]).to_numpy(dtype=kind),
-        survival,
-    )
+    return sums.index.to_numpy(dtype=float), n_risk, n_event, (removed - observed).astype(kind), survival
 
 
 def _greenwood_log_se(n_risk: np.ndarray, n_event: np.ndarray) -> np.ndarray:
@@ -163,7 +165,8 @@ def _jackknife_log_se(t: np.ndarray, e: np.ndarray, w: np.ndarray, times: np.nda
     # rounding noise cannot create spurious steps in the confidence curves (findq sees them).
     last_event = np.maximum.accumulate(np.where(n_event > 0, np.arange(times.size), -1))
     variance = np.where(last_event >= 0, variance[np.maximum(last_event, 0)], 0.0)
-    return np.sqrt(variance)
+    with np.errstate(invalid="ignore"):  # where the curve reaches 0, rounding can leave a negative: NaN
+        return np.sqrt(variance)
 
 
 def _confidence_limits(
@@ -227,8 +230,7 @@ def _quantile(km: KaplanMeierResult, p: float) -> MedianEstimate:
     xmax = float(x[-1])
 
     def curve(values: Sequence[float | None]) -> np.ndarray:
-        array = np.array([np.nan if v is None else v for v in values], dtype=float)
-        return np.concatenate(([0.0], 1.0 - array))
+        return np.concatenate(([0.0], 1.0 - np.array(values, dtype=float)))  # None becomes NaN
 
     return MedianEstimate(
         estimate=_findq(x, curve(km.survival), p, xmax),
@@ -239,7 +241,10 @@ def _quantile(km: KaplanMeierResult, p: float) -> MedianEstimate:
 
 
 def _none_if_nan(values: np.ndarray) -> tuple[float | None, ...]:
-    return tuple(None if np.isnan(v) else float(v) for v in values)
+    """The values as Python floats, None where NaN, without a Python-level test per value."""
+    objects = values.astype(object)
+    objects[np.isnan(values)] = None
+    return tuple(objects.tolist())
 
 
 def _as_weights(weights: Sequence[float] | None, size: int) -> np.ndarray | None:
@@ -275,6 +280,8 @@ def kaplan_meier(
     t, e = _as_arrays(time, event)
     if t.size == 0:
         raise ValueError("Kaplan-Meier needs at least one patient")
+    if np.isinf(t).any():
+        raise ValueError("times must be finite")
     w = _as_weights(weights, t.size)
     times, n_risk, n_event, n_censor, survival = _event_table(t, e, w)
     if w is not None and not np.all(w == np.round(w)):

@@ -68,6 +68,16 @@ class PropensityWeights:
 
 
 @dataclass(frozen=True)
+class PropensityScore:
+    """A fitted propensity model: each patient's score and treatment (read-only arrays, input
+    order) and the logistic regression's coefficients."""
+
+    score: np.ndarray
+    treated: np.ndarray
+    coefficients: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
 class StandardizedDifference:
     """The SMD of one covariate (``level`` None) or one level of a categorical covariate."""
 
@@ -85,10 +95,15 @@ def _read_only(values: np.ndarray) -> np.ndarray:
 
 
 def _as_treated(treated: Sequence[bool | int] | pd.Series, size: int | None = None) -> np.ndarray:
-    flags = pd.Series(list(treated) if not isinstance(treated, pd.Series) else treated.to_list(), dtype="object")
-    if flags.isna().any():
+    array = treated.to_numpy() if isinstance(treated, pd.Series) else np.asarray(treated)
+    if array.dtype.kind not in "biuf":  # objects, text, nullable types: read value by value, as pandas does
+        flags = pd.Series(array.tolist(), dtype="object")
+        if flags.isna().any():
+            raise ValueError("the treatment indicator must not contain missing values")
+        array = flags.astype(float).to_numpy()
+    values = array.astype(float)  # booleans and numbers are checked as a whole array
+    if np.isnan(values).any():
         raise ValueError("the treatment indicator must not contain missing values")
-    values = flags.astype(float).to_numpy()
     if not np.isin(values, (0.0, 1.0)).all():
         raise ValueError("the treatment indicator must be 0/1 or False/True")
     if size is not None and values.size != size:
@@ -102,10 +117,24 @@ def _is_categorical(column: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column))
 
 
-def _levels(column: pd.Series) -> list[str]:
+def _level_indicators(column: pd.Series) -> list[tuple[str, np.ndarray]]:
+    """One (level, 0/1 values) per level of a categorical or text column.
+
+    Levels are the values as text: the categories present, in category order, or the
+    distinct values sorted. The patients are coded once (category codes, or
+    ``pd.factorize`` of the text), so each level's indicator compares integer codes, not
+    text, patient by patient.
+    """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return [str(c) for c in column.cat.categories if (column == c).any()]
-    return sorted({str(v) for v in column})
+        codes = column.cat.codes.to_numpy()
+        texts = [str(category) for category in column.cat.categories]
+        present = np.bincount(codes, minlength=len(texts)) > 0
+        levels = [text for text, seen in zip(texts, present) if seen]
+    else:
+        codes, uniques = pd.factorize(column.astype(str))
+        texts = list(uniques)
+        levels = sorted(texts)
+    return [(level, np.array([text == level for text in texts])[codes].astype(float)) for level in levels]
 
 
 def _checked(covariates: pd.DataFrame | pd.Series) -> pd.DataFrame:
@@ -126,8 +155,7 @@ def indicator_columns(covariates: pd.DataFrame) -> list[tuple[str, str | None, n
     columns = []
     for name, column in _checked(covariates).items():
         if _is_categorical(column):
-            text = column.astype(str)
-            columns += [(str(name), level, (text == level).to_numpy(dtype=float)) for level in _levels(column)]
+            columns += [(str(name), level, values) for level, values in _level_indicators(column)]
         else:
             columns.append((str(name), None, column.to_numpy(dtype=float)))
     return columns
@@ -152,6 +180,61 @@ def _summary(group: str, w: np.ndarray) -> WeightSummary:
                          float(w.sum() ** 2 / (w ** 2).sum()))
 
 
+def _stabilized(estimand: str, stabilized: bool | None, truncate: tuple[float, float] | None) -> bool:
+    """Check a weighting scheme before any fitting; whether its weights are stabilized."""
+    if estimand not in ESTIMANDS:
+        raise ValueError(f"estimand must be one of {ESTIMANDS}, got {estimand!r}")
+    if estimand == "ATT" and stabilized:
+        raise ValueError("ATT weights are not stabilized; leave stabilized unset for ATT")
+    if truncate is not None and not 0 <= truncate[0] < truncate[1] <= 100:
+        raise ValueError(f"truncation percentiles must satisfy 0 <= low < high <= 100, got {truncate}")
+    return estimand == "ATE" if stabilized is None else stabilized
+
+
+def fit_propensity_score(treated: Sequence[bool | int] | pd.Series, covariates: pd.DataFrame) -> PropensityScore:
+    """The propensity model alone: a logistic regression of ``treated`` on ``covariates``.
+
+    Several weighting schemes over the same covariates share one fit (pass it to
+    ``inverse_probability_weights``), which at registry scale costs more than the rest.
+    Patients with a missing covariate must be excluded (and counted) by the caller.
+    """
+    design = _design_matrix(covariates)
+    t = _as_treated(treated, len(design))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sm.tools.sm_exceptions.PerfectSeparationWarning)
+        try:
+            fit = sm.GLM(t.astype(float), design, family=sm.families.Binomial()).fit()
+        except (sm.tools.sm_exceptions.PerfectSeparationWarning, np.linalg.LinAlgError) as error:
+            raise ValueError(f"the propensity model cannot be fitted: {error}") from None
+    return PropensityScore(
+        score=_read_only(np.asarray(fit.fittedvalues, dtype=float)), treated=_read_only(t),
+        coefficients=tuple((str(name), float(value)) for name, value in fit.params.items()),
+    )
+
+
+def inverse_probability_weights(model: PropensityScore, *, estimand: str = "ATE", stabilized: bool | None = None,
+                                truncate: tuple[float, float] | None = None,
+                                quantile_definition: str = "sas5") -> PropensityWeights:
+    """The weights of one scheme from a fitted propensity model (see ``propensity_weights``)."""
+    stabilized = _stabilized(estimand, stabilized, truncate)
+    e, t = model.score, model.treated
+    if estimand == "ATT":
+        w = np.where(t, 1.0, e / (1 - e))
+    else:
+        share = t.mean() if stabilized else 1.0
+        w = np.where(t, share / e, (1 - share if stabilized else 1.0) / (1 - e))
+    limits = None
+    if truncate is not None:
+        low, high = truncate
+        limits = (quantile(w, low / 100, quantile_definition), quantile(w, high / 100, quantile_definition))
+        w = np.clip(w, *limits)
+    return PropensityWeights(
+        score=e, weight=_read_only(w), treated=t, estimand=estimand, stabilized=stabilized,
+        truncation=None if truncate is None else (float(truncate[0]), float(truncate[1])), limits=limits,
+        coefficients=model.coefficients, summaries=(_summary("treated", w[t]), _summary("control", w[~t])),
+    )
+
+
 def propensity_weights(treated: Sequence[bool | int] | pd.Series, covariates: pd.DataFrame, *,
                        estimand: str = "ATE", stabilized: bool | None = None,
                        truncate: tuple[float, float] | None = None,
@@ -166,38 +249,10 @@ def propensity_weights(treated: Sequence[bool | int] | pd.Series, covariates: pd
     >>> [round(s.sum, 2) for s in w.summaries], w.estimand, w.stabilized
     ([3.02, 2.95], 'ATE', True)
     """
-    if estimand not in ESTIMANDS:
-        raise ValueError(f"estimand must be one of {ESTIMANDS}, got {estimand!r}")
-    if estimand == "ATT" and stabilized:
-        raise ValueError("ATT weights are not stabilized; leave stabilized unset for ATT")
-    stabilized = estimand == "ATE" if stabilized is None else stabilized
-    design = _design_matrix(covariates)
-    t = _as_treated(treated, len(design))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", sm.tools.sm_exceptions.PerfectSeparationWarning)
-        try:
-            fit = sm.GLM(t.astype(float), design, family=sm.families.Binomial()).fit()
-        except (sm.tools.sm_exceptions.PerfectSeparationWarning, np.linalg.LinAlgError) as error:
-            raise ValueError(f"the propensity model cannot be fitted: {error}") from None
-    e = np.asarray(fit.fittedvalues, dtype=float)
-    if estimand == "ATT":
-        w = np.where(t, 1.0, e / (1 - e))
-    else:
-        share = t.mean() if stabilized else 1.0
-        w = np.where(t, share / e, (1 - share if stabilized else 1.0) / (1 - e))
-    limits = None
-    if truncate is not None:
-        low, high = truncate
-        if not 0 <= low < high <= 100:
-            raise ValueError(f"truncation percentiles must satisfy 0 <= low < high <= 100, got {truncate}")
-        limits = (quantile(w, low / 100, quantile_definition), quantile(w, high / 100, quantile_definition))
-        w = np.clip(w, *limits)
-    return PropensityWeights(
-        score=_read_only(e), weight=_read_only(w), treated=_read_only(t), estimand=estimand, stabilized=stabilized,
-        truncation=None if truncate is None else (float(truncate[0]), float(truncate[1])), limits=limits,
-        coefficients=tuple((str(name), float(value)) for name, value in fit.params.items()),
-        summaries=(_summary("treated", w[t]), _summary("control", w[~t])),
-    )
+    _stabilized(estimand, stabilized, truncate)  # a bad scheme is an error before the fit
+    return inverse_probability_weights(fit_propensity_score(treated, covariates), estimand=estimand,
+                                       stabilized=stabilized, truncate=truncate,
+                                       quantile_definition=quantile_definition)
 
 
 def _weighted_mean(values: np.ndarray, w: np.ndarray) -> float:
