@@ -7,12 +7,18 @@ Errors reportgen raises on purpose print as a short message and exit with status
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from reportgen import __version__
 from reportgen.errors import DataValidationError, ReportgenError
+
+# One BLAS thread (set before numpy loads): OpenBLAS otherwise starts a spinning thread per core,
+# which on a shared 2-core machine made the analysis 4-7x slower at 150,000 patients (measured), and
+# the last bits of some results at that scale depend on the thread count.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def _parser() -> argparse.ArgumentParser:
