@@ -6,10 +6,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportgen.data.load import load_registry
+from reportgen.data.load import load_registry, read_registry
 from reportgen.data.sources import DataSourceError
-from reportgen.data.validate import validate
-from reportgen.errors import DataValidationError
+from reportgen.data.validate import check_registry, validate
+from reportgen.errors import DataValidationError, errors_of
+from reportgen.spec import DataSource
 
 DATA = Path(__file__).resolve().parent.parent / "examples" / "synthetic-registry" / "data"
 
@@ -84,3 +85,52 @@ def test_missing_file_and_folder(export, tmp_path):
     assert any(p.file == "toxicities.csv" and "missing" in p.message for p in _problems(export))
     with pytest.raises(DataSourceError, match="does not exist"):
         load_registry(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("column, value, typed, message", [
+    ("infusion_date", "2020-02-29", pd.Timestamp("2020-02-29"), None),  # a leap day
+    ("infusion_date", "2021-02-29", None, "not a calendar date"),
+    ("infusion_date", "2021-04-31", None, "not a calendar date"),
+    ("infusion_date", "2021-13-01", None, "not a calendar date"),
+    ("infusion_date", "1899-12-31", None, "implausible date (a year outside 1900-2200)"),
+    ("infusion_date", "2201-01-01", None, "implausible date (a year outside 1900-2200)"),
+    ("infusion_date", "2021-1-1", None, "not a date in YYYY-MM-DD form"),
+    ("infusion_date", "", None, "value is required but empty"),
+    ("ecog", " 2 ", 2, None),
+    ("ecog", "2.0", 2, None),
+    ("ecog", "+2", 2, None),
+    ("ecog", "2e0", 2, None),
+    ("ecog", "2.5", None, "not a whole number"),
+    ("ecog", "inf", None, "not a whole number"),
+    ("ecog", "\u0662", None, "not a whole number"),  # an Arabic-Indic digit two
+    ("ecog", "9", None, "outside the plausible range 0 to 4"),
+    ("ecog", "-1", None, "outside the plausible range 0 to 4"),
+    ("ldh_elevated", "Y", True, None),
+    ("ldh_elevated", "y", None, "not a flag (Y or N)"),
+    ("product", "axi-cel ", "axi-cel", None),
+    ("product", "Axi-cel", None, "unknown code (known: axi-cel, tisa-cel)"),
+])
+def test_each_value_is_typed_or_reported_as_pandas_judges_it(export, column, value, typed, message):
+    """Typing judges each distinct text once, in Arrow; a value comes out as pandas always typed it."""
+    def put(frame):
+        frame.loc[0, column] = value
+
+    _edit(export, "car_t", put)
+    loaded = read_registry(DataSource(), export)
+    patient = pd.read_csv(export / "car_t.csv", dtype=str)["patient_id"][0]
+    found = [(p.patient, p.column, p.message, p.value) for p in loaded.problems if p.file == "car_t.csv"]
+    if message is None:
+        assert found == []
+        assert loaded.registry["car_t"].set_index("patient_id").at[patient, column] == typed
+    else:
+        assert found == [(patient, column, message, value.strip())]
+
+
+def test_a_record_without_a_patient_id_is_reported_once(export):
+    """An empty patient_id outside the patients table is a missing required value, not also an
+    orphan record (which named no patient, and which the CSV report could not write)."""
+    _edit(export, "biopsies", lambda f: f.loc.__setitem__((0, "patient_id"), ""))
+    loaded = read_registry(DataSource(), export)
+    problems = errors_of(list(loaded.problems) + check_registry(loaded.registry))
+    assert [(p.file, p.column, p.message) for p in problems] == [
+        ("biopsies.csv", "patient_id", "value is required but empty")]

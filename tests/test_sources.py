@@ -10,6 +10,7 @@ first 40 patients: tests/data/sas7bdat/make_sas7bdat.R.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -156,3 +157,30 @@ def test_a_missing_sheet_is_a_problem_naming_the_workbook(registry, tmp_path):
 ])
 def test_values_become_the_csv_exports_text(values, text):
     assert list(as_text(values)) == text
+
+
+_PLAIN = b"patient_id,sex\nP1,M\nP2,F\n"
+
+
+@pytest.mark.parametrize("content", [
+    _PLAIN,
+    b"\xef\xbb\xbf" + _PLAIN.replace(b"\n", b"\r\n"),  # as spreadsheets save CSV
+    b'"patient_id","sex"\n"P1","M"\n"P""2","F"\n',  # every value quoted, a quote doubled
+    b'patient_id,sex\nP1,"M\nF"\n\nP2,\n',  # a newline inside a value, a blank line, an empty value
+    b"patient_id,sex\r1,NA\r",  # old Mac line ends; NA is text, not missing
+    b"patient_id,sex\nP1,M\x00F\n",  # a NUL byte: pandas reads it (and ends the value there)
+    b"patient_id,sex,sex,\nP1,M,F,x\n",  # header names pandas renames (sex.1, Unnamed: 3)
+])
+def test_a_csv_file_reads_as_pandas_reads_it(tmp_path, content):
+    """Arrow reads well-formed files, pandas the rest; either way the text is what pandas reads."""
+    (tmp_path / "patients.csv").write_bytes(content)
+    table = read_export(DataSource(), tmp_path).tables["patients"]
+    expected = pd.read_csv(tmp_path / "patients.csv", dtype=str, keep_default_na=False, na_filter=False,
+                           encoding="utf-8-sig")
+    assert list(table.frame.columns) == list(expected.columns)
+    assert table.frame.astype(object).values.tolist() == expected.values.tolist()
+    assert table.sha256() == _sha256_of_text(expected)
+
+
+def _sha256_of_text(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(frame.to_csv(index=False, lineterminator="\n").encode("utf-8")).hexdigest()

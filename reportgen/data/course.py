@@ -33,6 +33,14 @@ def years_between(start: pd.Series, end: pd.Series, conventions: Conventions) ->
     return days_between(start, end) / conventions.days_per_year
 
 
+def by_patient(table: pd.DataFrame, columns: list[str], patients: pd.Index) -> pd.DataFrame:
+    """``columns`` of a one-row-per-patient table, a row for each of ``patients`` (empty where it has none).
+
+    Only the columns asked for are indexed and aligned, not the whole table.
+    """
+    return table[["patient_id", *columns]].set_index("patient_id").reindex(patients)
+
+
 def _optional_flag(values: pd.Series) -> pd.Series:
     """A boolean column with missing values as None (object dtype, as the tables expect)."""
     return values.astype("object").where(values.notna(), None)
@@ -44,8 +52,8 @@ def car_t_outcome(registry: Registry, baseline: pd.DataFrame, conventions: Conve
     ``car_t_evaluable``: a best response is recorded (NE included, as a response
     assessment that could not be read); ``car_t_responder``: CR or PR.
     """
-    car_t = registry["car_t"].set_index("patient_id").reindex(baseline.index)
-    follow_up = registry["follow_up"].set_index("patient_id").reindex(baseline.index)
+    car_t = by_patient(registry["car_t"], ["best_response", "best_response_date"], baseline.index)
+    follow_up = by_patient(registry["follow_up"], ["death_date", "death_cause"], baseline.index)
     response = car_t["best_response"].astype("object").where(car_t["best_response"].notna(), None)
     evaluable = response.notna()
     frame = pd.DataFrame(index=baseline.index)
@@ -92,15 +100,19 @@ def toxicity(registry: Registry, index: pd.Index) -> pd.DataFrame:
 def _biopsy_in_window(biopsies: pd.DataFrame, index: pd.Index, after: pd.Series | None, until: pd.Series | None,
                       last: bool) -> pd.Series:
     """The CD19 code of the first (or ``last``) biopsy with after < date <= until; ``none`` if there is none."""
-    frame = biopsies[biopsies["patient_id"].isin(index)].copy()
+    frame = biopsies[biopsies["patient_id"].isin(index)]
     if after is not None:
         frame = frame[frame["biopsy_date"] > frame["patient_id"].map(after)]
     if until is not None:  # no bound date (e.g. never treated): the window stays open
         bound = frame["patient_id"].map(until)
         frame = frame[bound.isna() | (frame["biopsy_date"] <= bound)]
-    frame = frame.sort_values(["patient_id", "biopsy_date"])
-    chosen = frame.groupby("patient_id")["cd19_ihc"].last() if last else frame.groupby("patient_id")["cd19_ihc"].first()
-    return chosen.reindex(index).astype("object").fillna(NO_BIOPSY)
+    # In date order (a stable sort keeps each patient's rows in that order within the group);
+    # the groups' order does not matter, they are reindexed by patient.
+    grouped = frame.sort_values("biopsy_date", kind="stable").groupby("patient_id", sort=False)["cd19_ihc"]
+    chosen = grouped.last() if last else grouped.first()
+    codes = chosen.reindex(index).to_numpy(dtype=object)
+    codes[pd.isna(codes)] = NO_BIOPSY  # one string object for every patient without a biopsy
+    return pd.Series(codes, index=index, name=chosen.name)
 
 
 def cd19_status(registry: Registry, baseline: pd.DataFrame) -> pd.DataFrame:
@@ -126,12 +138,14 @@ def regimen_before_car_t(registry: Registry, baseline: pd.DataFrame, regimen: st
     """
     lines = registry["treatment_lines"]
     infusion = baseline["infusion_date"]
-    given = lines[(lines["regimen"] == regimen) & lines["role"].isin(["prior", "bridging"])]
+    given = lines[lines["regimen"].isin([regimen]) & lines["role"].isin(["prior", "bridging"])]
     given = given[given["start_date"] < given["patient_id"].map(infusion)]
     patients = pd.Index(sorted(given["patient_id"].unique()), name=baseline.index.name)
     frame = pd.DataFrame(index=patients)
     for role in ("prior", "bridging"):
-        rows = given[given["role"] == role].sort_values(["patient_id", "start_date"]).groupby("patient_id").last()
+        # each patient's last line in start order (a stable sort by date keeps ties in row order)
+        rows = given[given["role"] == role].sort_values("start_date", kind="stable").groupby(
+            "patient_id", sort=False).last()
         frame[f"index_as_{role}"] = patients.isin(rows.index)
         start = rows["start_date"].reindex(patients)
         end = rows["end_date"].reindex(patients)
@@ -143,7 +157,7 @@ def regimen_before_car_t(registry: Registry, baseline: pd.DataFrame, regimen: st
             frame["index_bridging_duration_days"] = duration
             frame["index_bridging_washout_days"] = washout
             frame["index_bridging_response"] = rows["best_response"].reindex(patients).astype("object")
-    first_start = given.groupby("patient_id")["start_date"].min().reindex(patients)
+    first_start = given.groupby("patient_id", sort=False)["start_date"].min().reindex(patients)
     biopsies = registry["biopsies"]
     frame["cd19_before_index"] = _biopsy_in_window(biopsies, patients, None, first_start, last=True)
     frame["cd19_after_index"] = _biopsy_in_window(biopsies, patients, first_start, infusion.reindex(patients),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from reportgen.data.load import Registry
@@ -32,29 +33,40 @@ def _duplicates(registry: Registry) -> list[Problem]:
 
 
 def _orphans_and_gaps(registry: Registry) -> list[Problem]:
-    """Records of unknown patients, and patients lacking a one-row-per-patient record."""
-    known = set(registry["patients"]["patient_id"])
+    """Records of unknown patients, and patients lacking a one-row-per-patient record.
+
+    Membership is tested column against column (hashed once, in C); Python sets are made
+    only of the ids found wanting. A missing id (an empty patient_id, reported by typing)
+    is neither an orphan nor a patient without records.
+    """
+    patients = registry["patients"]["patient_id"]
     problems = []
     for schema in REGISTRY_TABLES:
         if schema is PATIENTS:
             continue
         frame = registry[schema.name]
-        for patient in sorted(set(frame["patient_id"]) - known):
+        orphans = frame["patient_id"][~frame["patient_id"].isin(patients)].dropna()
+        for patient in sorted(set(orphans)):
             problems.append(Problem(registry.file_of(schema.name), patient, "patient_id",
                                     f"record of a patient who is not in {registry.file_of('patients')}"))
         if schema.one_row_per_patient:
-            for patient in sorted(known - set(frame["patient_id"])):
+            lacking = patients[~patients.isin(frame["patient_id"])].dropna()
+            for patient in sorted(set(lacking)):
                 problems.append(Problem(registry.file_of(schema.name), patient, "patient_id",
                                         "patient has no record in this table"))
     return problems
 
 
 def _order(
-    frame: pd.DataFrame, file: str, earlier: str, later: str, message: str, column: str = ""
+    frame: pd.DataFrame, file: str, earlier: str, later: str, message: str, column: str = "",
+    among: pd.Series | None = None,
 ) -> list[Problem]:
-    """Rows where date ``later`` precedes date ``earlier``; reported on ``column`` (default ``later``)."""
+    """Rows (of those ``among``, by default all) where date ``later`` precedes date ``earlier``;
+    reported on ``column`` (default ``later``)."""
     column = column or later
     bad = frame[earlier].notna() & frame[later].notna() & (frame[later] < frame[earlier])
+    if among is not None:
+        bad &= among
     return [
         Problem(file, frame.at[i, "patient_id"], column, message, str(frame.at[i, column].date()))
         for i in frame.index[bad]
@@ -62,20 +74,35 @@ def _order(
 
 
 def _per_patient(registry: Registry) -> pd.DataFrame:
-    """The one-row-per-patient dates (and vital status), one row per patient of patients.csv."""
+    """The one-row-per-patient dates (and vital status), one row per patient of patients.csv.
+
+    Each table's first row per patient is looked up by id (a left merge on the unique
+    patient_id, without merging whole frames).
+    """
     first = registry["patients"][["patient_id", "birth_date"]].drop_duplicates("patient_id")
-    return (
-        first
-        .merge(registry["diagnoses"][["patient_id", "diagnosis_date"]].drop_duplicates("patient_id"),
-               on="patient_id", how="left")
-        .merge(registry["car_t"][["patient_id", "eligibility_date", "leukapheresis_date", "infusion_date",
-                                  "best_response_date"]].drop_duplicates("patient_id"), on="patient_id", how="left")
-        .merge(registry["follow_up"][["patient_id", "last_contact_date", "death_date", "vital_status"]]
-               .drop_duplicates("patient_id"), on="patient_id", how="left")
-    )
+    patients = pd.Index(first["patient_id"])
+    columns = {"patient_id": first["patient_id"].to_numpy(), "birth_date": first["birth_date"].to_numpy()}
+    for table, names in (("diagnoses", ["diagnosis_date"]),
+                         ("car_t", ["eligibility_date", "leukapheresis_date", "infusion_date", "best_response_date"]),
+                         ("follow_up", ["last_contact_date", "death_date", "vital_status"])):
+        rows = registry[table].drop_duplicates("patient_id").set_index("patient_id")[names].reindex(patients)
+        columns.update({name: rows[name].to_numpy() for name in names})
+    return pd.DataFrame(columns)
 
 
-def _date_order(registry: Registry, per_patient: pd.DataFrame) -> list[Problem]:
+def _with_dates(frame: pd.DataFrame, per_patient: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` whose patient is in ``per_patient``, in order, with that patient's
+    dates and vital status beside them (as an inner merge on patient_id gives them; the
+    patient's best_response_date is left out, the treatment lines have their own)."""
+    position = pd.Index(per_patient["patient_id"]).get_indexer(frame["patient_id"])
+    rows = np.flatnonzero(position >= 0)
+    joined = frame.take(rows)
+    for name in per_patient.columns.drop(["patient_id", "best_response_date"]):
+        joined[name] = per_patient[name].to_numpy()[position[rows]]
+    return joined
+
+
+def _date_order(registry: Registry, per_patient: pd.DataFrame, joined: dict[str, pd.DataFrame]) -> list[Problem]:
     """Dates that contradict each other within or across tables."""
     problems = _order(per_patient, registry.file_of("diagnoses"), "birth_date", "diagnosis_date", "diagnosis before birth")
     problems += _order(per_patient, registry.file_of("car_t"), "diagnosis_date", "eligibility_date",
@@ -95,25 +122,23 @@ def _date_order(registry: Registry, per_patient: pd.DataFrame) -> list[Problem]:
         problems.append(Problem(registry.file_of("follow_up"), per_patient.at[i, "patient_id"], "death_date",
                                 "a death date is given but the vital status is alive"))
 
-    lines = registry["treatment_lines"].merge(per_patient[["patient_id", "death_date"]], on="patient_id")
+    lines = joined["treatment_lines"]
     file = registry.file_of("treatment_lines")
     problems += _order(lines, file, "start_date", "end_date", "treatment ends before it starts")
     problems += _order(lines, file, "start_date", "death_date", "treatment starts after death", column="start_date")
-    events = registry["progressions"].merge(per_patient[["patient_id", "death_date", "diagnosis_date"]],
-                                            on="patient_id")
-    problems += _order(events, registry.file_of("progressions"), "diagnosis_date", "progression_date",
+    problems += _order(joined["progressions"], registry.file_of("progressions"), "diagnosis_date", "progression_date",
                        "progression before diagnosis")
     return problems
 
 
-def _after_death_or_contact(registry: Registry, per_patient: pd.DataFrame) -> list[Problem]:
+def _after_death_or_contact(registry: Registry, per_patient: pd.DataFrame,
+                            joined: dict[str, pd.DataFrame]) -> list[Problem]:
     """Events of the CAR T course that contradict the infusion, the death or the last contact."""
     follow_up = registry.file_of("follow_up")
     problems = _order(per_patient, follow_up, "infusion_date", "death_date", "death before CAR T infusion")
     problems += _order(per_patient, follow_up, "last_contact_date", "death_date", "last contact after death",
                        column="last_contact_date")
-    dates = per_patient.drop(columns="best_response_date")
-    events = registry["progressions"].merge(dates, on="patient_id")
+    events = joined["progressions"]
     file = registry.file_of("progressions")
     problems += _order(events, file, "infusion_date", "progression_date", "progression before CAR T infusion "
                        "(the progressions table holds progressions after CAR T)")
@@ -124,20 +149,18 @@ def _after_death_or_contact(registry: Registry, per_patient: pd.DataFrame) -> li
     car_t = registry.file_of("car_t")
     problems += _order(per_patient, car_t, "infusion_date", "best_response_date",
                        "best response to CAR T dated before the infusion")
-    lines = registry["treatment_lines"].merge(dates, on="patient_id")
+    lines = joined["treatment_lines"]
     file = registry.file_of("treatment_lines")
     problems += _order(lines, file, "start_date", "best_response_date", "best response dated before the line started")
     problems += _order(lines, file, "end_date", "death_date", "treatment ends after death", column="end_date")
     problems += _order(lines, file, "start_date", "last_contact_date", "treatment starts after the last contact",
                        column="start_date")
-    post = lines[lines["role"] == "post_car_t"]
-    problems += _order(post, file, "infusion_date", "start_date", "a post-CAR T line starts before the infusion")
-    prior = lines[lines["role"] == "prior"]
-    problems += _order(prior, file, "start_date", "leukapheresis_date", "a prior line starts after leukapheresis",
-                       column="start_date")
-    biopsies = registry["biopsies"].merge(dates, on="patient_id")
-    problems += _order(biopsies, registry.file_of("biopsies"), "biopsy_date", "death_date", "biopsy after death",
-                       column="biopsy_date")
+    problems += _order(lines, file, "infusion_date", "start_date", "a post-CAR T line starts before the infusion",
+                       among=lines["role"].isin(["post_car_t"]))  # isin: several times faster than == on text
+    problems += _order(lines, file, "start_date", "leukapheresis_date", "a prior line starts after leukapheresis",
+                       column="start_date", among=lines["role"].isin(["prior"]))
+    problems += _order(joined["biopsies"], registry.file_of("biopsies"), "biopsy_date", "death_date",
+                       "biopsy after death", column="biopsy_date")
     return problems
 
 
@@ -191,8 +214,10 @@ def _plausible_values(registry: Registry, per_patient: pd.DataFrame) -> list[Pro
 def check_registry(registry: Registry, as_of: date | None = None) -> list[Problem]:
     """Every consistency problem of a typed registry, errors and warnings (dates after ``as_of`` are errors)."""
     per_patient = _per_patient(registry)
-    problems = _duplicates(registry) + _orphans_and_gaps(registry) + _date_order(registry, per_patient)
-    problems += _after_death_or_contact(registry, per_patient) + _plausible_values(registry, per_patient)
+    joined = {name: _with_dates(registry[name], per_patient)
+              for name in ("treatment_lines", "progressions", "biopsies")}
+    problems = _duplicates(registry) + _orphans_and_gaps(registry) + _date_order(registry, per_patient, joined)
+    problems += _after_death_or_contact(registry, per_patient, joined) + _plausible_values(registry, per_patient)
     if as_of is not None:
         problems += _future_dates(registry, as_of)
     return problems
