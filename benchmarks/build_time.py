@@ -36,10 +36,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scaled_registry import REPORTGEN, ROOT, generated_registry
+
 EXAMPLE = ROOT / "examples" / "tafa-len"
-GENERATOR = ROOT / "examples" / "synthetic-registry" / "generate.py"
-REPORTGEN = [sys.executable, "-m", "reportgen"]
 LINE = re.compile(r"^\[\s*([\d.]+)s\] (.*)$")
 #: Progress messages → benchmark stages, by the message's first words.
 STAGES = (("reading the study spec", "spec + lock"), ("reading and validating", "load + validate"),
@@ -169,9 +168,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for patients in args.patients:
             folder = Path(scratch) / str(patients)
-            data = folder / "data"
-            subprocess.run([sys.executable, str(GENERATOR), "--out", str(data), "--patients", str(patients)],
-                           check=True, capture_output=True)
+            data = generated_registry(folder, patients)
             study = study_for(data, folder)
             runs: dict[str, list[dict[str, float]]] = defaultdict(list)
             for run in range(args.runs):  # the three scenarios in turn, so noise hits them alike

@@ -6,9 +6,13 @@ import re
 
 import matplotlib.image as image
 import numpy as np
+import pytest
 
+from reportgen.assemble import Drawing, draw
+from reportgen.errors import RenderError
 from reportgen.format import figures
 from reportgen.format.figures import CURVE_COLUMNS, Curve, Panel, bounded_marks, bounded_step, km_figure
+from reportgen.format.flowchart import FlowBox, flowchart
 
 TICKS = (0.0, 6.0, 12.0, 18.0, 24.0, 30.0)
 
@@ -59,7 +63,6 @@ def test_many_distinct_times_draw_the_same_from_bounded_points(tmp_path, monkeyp
     the two thick curves cross (checked by eye: the pictures look the same)."""
     panels = _panel(60_000)
     bounded = km_figure(panels, TICKS, "Months", tmp_path / "bounded.png")
-    monkeypatch.setattr(figures, "CURVE_COLUMNS", 10**9)
     monkeypatch.setattr(figures.bounded_step, "__defaults__", (10**9,))
     monkeypatch.setattr(figures.bounded_marks, "__defaults__", (10**9,))
     full = km_figure(panels, TICKS, "Months", tmp_path / "full.png")
@@ -69,3 +72,12 @@ def test_many_distinct_times_draw_the_same_from_bounded_points(tmp_path, monkeyp
     assert a.shape == b.shape
     changed = np.abs(a - b).max(axis=-1) > 0.25
     assert changed.sum() <= 0.001 * changed.size, f"{changed.sum()} pixels differ visibly"
+
+
+def test_a_figure_that_cannot_be_drawn_is_an_error_naming_it(tmp_path):
+    """A flowchart too wide for the page stops the build with a message naming the figure, not a traceback."""
+    boxes = (FlowBox("all", "Registry\nn = 900", ""),
+             *(FlowBox(f"set{i}", f"Analysis set number {i} with a long label\nn = 30", "all") for i in range(30)))
+    drawing = Drawing("flowchart", flowchart, (boxes,), tmp_path / "flowchart.png", "Study flowchart", "")
+    with pytest.raises(RenderError, match=r"figure 'flowchart' cannot be drawn: .*too many boxes side by side"):
+        draw(drawing)

@@ -35,10 +35,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-GENERATOR = ROOT / "examples" / "synthetic-registry" / "generate.py"
+sys.path.insert(0, str(HERE.parent))  # benchmarks/: what the benchmarks share
+from scaled_registry import REPORTGEN, ROOT, generated_registry  # noqa: E402
+
 R_SCRIPT = HERE / "reduced_study.R"
-REPORTGEN = [sys.executable, "-m", "reportgen"]
 R_PACKAGES = ("survival", "survminer", "flextable", "officer")
 #: The data path in study.yaml, replaced in each copy by the generated export's.
 SPEC_DATA_PATH = "path: ../../examples/synthetic-registry/data"
@@ -101,9 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for patients in args.patients:
             folder = Path(scratch) / str(patients)
-            data = folder / "data"
-            subprocess.run([sys.executable, str(GENERATOR), "--out", str(data), "--patients", str(patients)],
-                           check=True, capture_output=True)
+            data = generated_registry(folder, patients)
             study = study_for(data, folder)
             r_command = ["Rscript", str(R_SCRIPT), str(data), str(folder / "r_out")]
             # --no-cache: every run computes everything, as the R script does
