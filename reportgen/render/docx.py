@@ -24,6 +24,7 @@ from pathlib import Path
 
 import docx
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_BREAK
 from docx.image.exceptions import UnrecognizedImageError
 from docx.oxml import OxmlElement
@@ -113,6 +114,7 @@ class _Writer:
     reference: Path
     base_dir: Path | None
     warnings: list[str] = field(default_factory=list)
+    _style_ids: dict[str, str | None] = field(default_factory=dict)
 
     # ---- styles and runs -------------------------------------------------
 
@@ -125,6 +127,13 @@ class _Writer:
                 f"style {name!r} is not defined in the reference document {str(self.reference)!r}; "
                 "regenerate it with templates/make_reference_docx.py or add the style"
             ) from None
+
+    def set_style(self, paragraph, name: str) -> None:
+        """``paragraph.style = name``, with the style's id looked up once per name: python-docx
+        searches every style for the default one on each assignment (most of a long table's time)."""
+        if name not in self._style_ids:
+            self._style_ids[name] = self.doc.part.get_style_id(self.style(name), WD_STYLE_TYPE.PARAGRAPH)
+        paragraph._p.style = self._style_ids[name]
 
     def text(self, text: str) -> str:
         """Text Word can store: XML-illegal control characters are dropped, with a warning."""
@@ -147,7 +156,8 @@ class _Writer:
                 out.font.superscript = True
 
     def paragraph(self, runs: tuple[Run, ...], style: str):
-        paragraph = self.doc.add_paragraph(style=self.style(style))
+        paragraph = self.doc.add_paragraph()
+        self.set_style(paragraph, style)
         self.add_runs(paragraph, runs)
         return paragraph
 
@@ -189,7 +199,8 @@ class _Writer:
         path = figure_file(figure, self.base_dir)
         if figure.width_inches <= 0:
             raise RenderError(f"{figure.label} ({figure.key!r}): width_inches must be positive, not {figure.width_inches}")
-        paragraph = self.doc.add_paragraph(style=self.style(FIGURE_STYLE))
+        paragraph = self.doc.add_paragraph()
+        self.set_style(paragraph, FIGURE_STYLE)
         width = min(int(Inches(figure.width_inches)), self.text_width)
         try:
             shape = paragraph.add_run().add_picture(str(path), width=Emu(width))
@@ -225,16 +236,17 @@ class _Writer:
     def fill_row(self, table, index: int, row: TableRow, widths: list[int]) -> None:
         """Merge each spanning cell, then write its text in the style of its role."""
         column = 0
+        grid = table.rows[index].cells  # this row's cells, before its merges (table.cell reads the whole table)
         for cell in row.cells:
-            target = table.cell(index, column)
+            target = grid[column]
             if cell.span > 1:
-                target = target.merge(table.cell(index, column + cell.span - 1))
+                target = target.merge(grid[column + cell.span - 1])
             target.width = Emu(sum(widths[column:column + cell.span]))
             paragraphs = target.paragraphs
             for extra in paragraphs[1:]:  # merging keeps one paragraph per merged cell
                 extra._element.getparent().remove(extra._element)
             paragraph = paragraphs[0]
-            paragraph.style = self.style(cell.role)
+            self.set_style(paragraph, cell.role)
             runs = (Run(cell.text), Run(cell.mark, superscript=True)) if cell.mark else (Run(cell.text),)
             self.add_runs(paragraph, runs)
             if cell.role == "header":
