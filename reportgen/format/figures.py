@@ -12,12 +12,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 #: Colours that stay distinct in greyscale and for colour-blind readers (Okabe-Ito).
 PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7")
@@ -27,6 +27,17 @@ DPI = 300
 #: WeasyPrint draws a figure twice as fast as from glyph outlines.
 RC = {"font.family": "DejaVu Sans", "font.size": 8, "axes.linewidth": 0.8, "svg.hashsalt": "reportgen",
       "svg.fonttype": "none", "path.simplify": False}
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend, imported on first use: figures are drawn on the build's
+    workers, so the main process (and a build whose figures are all cached) never loads matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
 
 
 def display_width(path: Path, max_width: float = 6.5, max_height: float = 8.3) -> float:
@@ -43,7 +54,7 @@ def save_figure(figure: plt.Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=DPI, metadata={"Software": None})
     figure.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
-    plt.close(figure)
+    pyplot().close(figure)
     return path
 
 
@@ -208,6 +219,7 @@ def km_figure(panels: tuple[Panel, ...], ticks: tuple[float, ...], x_label: str,
     gap = 0.55 + label_inches  # inches between panels: the next panel's y labels and risk labels
     left, right = (0.5 + label_inches) / width, 0.98
     axis_width = (width * (right - left) - (columns - 1) * gap) / columns
+    plt = pyplot()
     with plt.rc_context(RC):
         height = 3.3 + 0.17 * rows + (0.14 * rows if rows > 1 else 0)  # grouped: room for the stacked legend
         top = 1 - (0.12 + 0.14 * rows) / height if rows > 1 else 0.9
@@ -232,6 +244,7 @@ class BalanceRow:
 
 def love_plot(rows: tuple[BalanceRow, ...], threshold: float, path: Path) -> Path:
     """Absolute SMD per covariate before (open circles) and after (filled) weighting, with the threshold."""
+    plt = pyplot()
     with plt.rc_context(RC):
         figure, ax = plt.subplots(figsize=(6.0, 1.0 + 0.22 * len(rows)))
         y = np.arange(len(rows))[::-1]

@@ -24,16 +24,12 @@ import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+from reportgen.format.figures import DPI, RC, pyplot, save_figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
-
-from reportgen.format.figures import DPI, RC, save_figure  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 #: A journal page's text width: the figure is never wider.
 MAX_WIDTH = 6.5
@@ -398,6 +394,9 @@ def text_measure(font_size: float) -> Measure:
 
     Call it inside ``plt.rc_context(RC)`` so the font family is the one drawn.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(dpi=DPI)
     renderer = FigureCanvasAgg(figure).get_renderer()
 
@@ -430,6 +429,8 @@ def _fit(boxes: tuple[FlowBox, ...]) -> tuple[Layout, tuple[FlowBox, ...], float
 
 
 def _draw_line(ax: plt.Axes, line: Line) -> None:
+    from matplotlib.patches import FancyArrowPatch
+
     if line.arrow:
         ax.add_patch(FancyArrowPatch(line.start, line.end, arrowstyle="-|>,head_length=0.5,head_width=0.22",
                                      mutation_scale=8, linewidth=LINE_WIDTH, color="black", shrinkA=0, shrinkB=0,
@@ -440,6 +441,8 @@ def _draw_line(ax: plt.Axes, line: Line) -> None:
 
 
 def _draw_box(ax: plt.Axes, rect: Rect, text: str, font_size: float, side: bool) -> None:
+    from matplotlib.patches import Rectangle
+
     ax.add_patch(Rectangle((rect.x, rect.y), rect.width, rect.height, facecolor=SIDE_FILL if side else "white",
                            edgecolor="black", linewidth=LINE_WIDTH, zorder=2))
     if side:
@@ -458,6 +461,7 @@ def flowchart(boxes: tuple[FlowBox, ...], path: Path) -> Path:
     wide even for 7-pt text, narrowly wrapped and compactly packed, raises ValueError, as does a malformed
     tree (naming the box). Text stays text in the SVG (``svg.fonttype: none``).
     """
+    plt = pyplot()
     with plt.rc_context(RC):
         placed, wrapped, font_size = _fit(boxes)
         figure = plt.figure(figsize=(placed.width, placed.height), dpi=DPI)

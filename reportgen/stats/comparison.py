@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import pandas as pd
-from statsmodels.duration.survfunc import survdiff
 
 from reportgen.stats.survival import _as_arrays
 
@@ -46,6 +45,8 @@ def logrank_test(time: Sequence[float], event: Sequence[bool | int], group: Sequ
         raise ValueError(f"the log-rank test needs at least 2 groups, got {len(groups)}")
     codes = labels.map({g: i for i, g in enumerate(sorted(labels.unique(), key=str))}).to_numpy()
     strata_codes = None if strata is None else pd.factorize(pd.Series(list(strata)), sort=True)[0]
+    from statsmodels.duration.survfunc import survdiff  # imported here: slow to load (1 s), used only here
+
     statistic, p = survdiff(t, e.astype(float), codes, strata=strata_codes)
     return LogrankResult(
         statistic=float(statistic), df=len(groups) - 1, p=float(p), groups=groups,

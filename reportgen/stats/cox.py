@@ -29,7 +29,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy_stats
 
 from reportgen.stats.survival import _as_arrays, _as_weights
 
@@ -269,6 +268,8 @@ def _covariate_frame(covariates: pd.DataFrame | pd.Series | Sequence[float], siz
 
 
 def _chi2(statistic: float, df: int) -> float:
+    from scipy import stats as _scipy_stats  # slow to load (0.5 s): imported where used
+
     return float(_scipy_stats.chi2.sf(statistic, df))
 
 
@@ -312,6 +313,8 @@ def cox_hazard_ratio(time: Sequence[float], event: Sequence[bool | int],
     else:
         covariance = inverse
     se = np.sqrt(np.diag(covariance))
+    from scipy import stats as _scipy_stats  # slow to load (0.5 s): imported where used
+
     z = _scipy_stats.norm.ppf(1 - (1 - level) / 2)
     wald_p = 2 * _scipy_stats.norm.sf(np.abs(params / se))
     terms = tuple(

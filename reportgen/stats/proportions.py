@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scipy import stats
-
 
 @dataclass(frozen=True)
 class ProportionResult:
@@ -31,5 +29,7 @@ def proportion_ci(x: int, n: int, level: float = 0.95) -> ProportionResult:
         raise ValueError(f"need 0 <= x <= n, got x={x}, n={n}")
     if n == 0:
         return ProportionResult(x, n, None, None, None, level)
+    from scipy import stats  # slow to load (0.5 s): imported where used
+
     interval = stats.binomtest(x, n).proportion_ci(confidence_level=level, method="exact")
     return ProportionResult(x, n, x / n, float(interval.low), float(interval.high), level)

@@ -20,7 +20,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy_stats
 
 
 @dataclass(frozen=True)
@@ -113,6 +112,8 @@ def weighted_proportion(outcome: Sequence[bool | int] | pd.Series, weights: Sequ
     p = float(mean[0])
     variance = float(covariance[0, 0])
     alpha = 1 - level
+    from scipy import stats as _scipy_stats  # slow to load (0.5 s): imported where used
+
     if variance > 0:
         n_eff = p * (1 - p) / variance
         lower = float(_scipy_stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1))
@@ -166,4 +167,5 @@ def rao_scott_test(outcome: Sequence[object] | pd.Series, group: Sequence[object
     pearson = float(((table - expected) ** 2 / expected).sum())
     ddf = n - 1
     statistic = pearson / trace
+    from scipy import stats as _scipy_stats  # slow to load (0.5 s): imported where used
     return RaoScottTest(statistic, d0, d0 * ddf, float(_scipy_stats.f.sf(statistic, d0, d0 * ddf)))

@@ -20,7 +20,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy_stats
 
 CONF_TYPES = ("log-log", "log", "plain")
 _TOLERANCE = float(np.sqrt(np.finfo(float).eps))
@@ -173,6 +172,8 @@ def _confidence_limits(
     survival: np.ndarray, std_err: np.ndarray, conf_type: str, level: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise limits as R survfit computes them; NaN where undefined (S = 0)."""
+    from scipy import stats as _scipy_stats  # slow to load (0.5 s): imported where used
+
     z = _scipy_stats.norm.ppf(1 - (1 - level) / 2)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # S near 1: limits reach 0, as in R
         if conf_type == "log-log":

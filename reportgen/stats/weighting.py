@@ -25,7 +25,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from reportgen.stats.descriptive import quantile
 
@@ -198,13 +197,18 @@ def fit_propensity_score(treated: Sequence[bool | int] | pd.Series, covariates: 
     ``inverse_probability_weights``), which at registry scale costs more than the rest.
     Patients with a missing covariate must be excluded (and counted) by the caller.
     """
+    # statsmodels' model modules, not statsmodels.api (which loads all of statsmodels: 0.75 s)
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
     design = _design_matrix(covariates)
     t = _as_treated(treated, len(design))
     with warnings.catch_warnings():
-        warnings.simplefilter("error", sm.tools.sm_exceptions.PerfectSeparationWarning)
+        warnings.simplefilter("error", PerfectSeparationWarning)
         try:
-            fit = sm.GLM(t.astype(float), design, family=sm.families.Binomial()).fit()
-        except (sm.tools.sm_exceptions.PerfectSeparationWarning, np.linalg.LinAlgError) as error:
+            fit = GLM(t.astype(float), design, family=Binomial()).fit()
+        except (PerfectSeparationWarning, np.linalg.LinAlgError) as error:
             raise ValueError(f"the propensity model cannot be fitted: {error}") from None
     return PropensityScore(
         score=_read_only(np.asarray(fit.fittedvalues, dtype=float)), treated=_read_only(t),
