@@ -65,13 +65,17 @@ class Composed:
 
 
 def compose_documents(spec: StudySpec, tables: dict[str, Table], figures: dict[str, Figure],
-                      text: TextFormatter, stamp: str = "") -> tuple[dict[str, Document], dict[str, str],
-                                                                    list[tuple[str, str]]]:
+                      text: TextFormatter, stamp: str = "",
+                      own_tables: Callable[[tuple[str, ...]], dict[str, Table]] = lambda templates: {}
+                      ) -> tuple[dict[str, Document], dict[str, str], list[tuple[str, str]]]:
     """Render every document's template, number its tables and figures, then resolve references.
 
-    References resolve across documents, so the manuscript can cite "Supplemental Table 2".
-    Returns the documents, the labels of their tables and figures by key, and where in
-    the text each printed number landed (key, place).
+    ``own_tables`` gives a document's own tables (its provenance page) from the study
+    templates it was rendered from (names in the study's templates folder), so editing
+    one document's template leaves the others' bytes as they were. References resolve
+    across documents, so the manuscript can cite "Supplemental Table 2". Returns the
+    documents, the labels of their tables and figures by key, and where in the text
+    each printed number landed (key, place).
     """
     folders = (spec.folder / "templates", TEMPLATES)
     context = {"study": spec.study, "cohort": spec.cohort, "conventions": spec.conventions, "sets": spec.analysis_sets,
@@ -82,9 +86,12 @@ def compose_documents(spec: StudySpec, tables: dict[str, Table], figures: dict[s
     text_shown: list[tuple[str, str]] = []
     for name, document in spec.documents.items():
         shown: list[tuple[str, str]] = []
+        loaded: list[Path] = []
         markdown = render_template(document.template, folders, text, context, citations=tuple(spec.references),
-                                   shown=shown)
-        blocks = parse_markdown(markdown, tables, figures, {"title_page": title_page(spec), "key_points": key_points(spec),
+                                   shown=shown, loaded=loaded)
+        templates = tuple(sorted({path.relative_to(folders[0]).as_posix() for path in loaded
+                                  if path.is_relative_to(folders[0])}))
+        blocks = parse_markdown(markdown, {**tables, **own_tables(templates)}, figures, {"title_page": title_page(spec), "key_points": key_points(spec),
                                                             "references": reference_list(spec)})
         numbered[name], document_labels = number_blocks(blocks, document.numbering_prefix)
         text_shown += text_places(numbered[name], shown, name.capitalize())
@@ -142,9 +149,10 @@ def disclosed_style(style: HouseStyle, spec: StudySpec) -> HouseStyle:
     return style if threshold == style.suppress_below else replace(style, suppress_below=threshold)
 
 
-def _provenance_rows(record: Provenance, style: HouseStyle = HouseStyle()
+def _provenance_rows(record: Provenance, style: HouseStyle = HouseStyle(), templates: tuple[str, ...] | None = None
                      ) -> tuple[list[tuple[str, str]], list[tuple[str, int | None, str]]]:
-    """The provenance page's rows: what, and the input files."""
+    """The provenance page's rows: what, and the input files; of the study's templates, those named in
+    ``templates`` (the document's own; None: all)."""
     lock = (f"{record.lock_name} ({record.lock_date})" if record.locked
             else f"none: {DRAFT_STAMP.lower()}, hashed at build time")
     commit = f", commit {record.reportgen_commit}" if record.reportgen_commit else ""
@@ -154,7 +162,8 @@ def _provenance_rows(record: Provenance, style: HouseStyle = HouseStyle()
     items += [("Data source", record.data_source)] if record.data_source else []
     items += [("Data lock", lock), ("Study spec", f"{record.spec_file}, SHA-256 {record.spec_sha256}")]
     items += [("Data warning", f"{count} × {message}") for message, count in record.data_warnings]
-    items += [("Study template", f"{name}, SHA-256 {digest}") for name, digest in record.templates]
+    items += [("Study template", f"{name}, SHA-256 {digest}") for name, digest in record.templates
+              if templates is None or name in templates]
     items += [("reportgen", f"{record.reportgen_version}{commit}"), ("Python", record.python),
               ("Packages", ", ".join(f"{name} {version}" for name, version in record.packages)),
               ("Build date", record.build_date)]
@@ -221,10 +230,11 @@ def study_documents(spec: StudySpec, study: StudyResults, figure_folder: Path, s
 
     progress("drawing figures")
     figures = study_figures(spec, study, reader, figure_folder, draw_all)
-    tables = {**study_tables(spec, reader, style), **provenance_tables(*_provenance_rows(record, style))}
+    tables = study_tables(spec, reader, style)
     progress("composing " + ", ".join(spec.documents))
-    documents, labels, text_shown = compose_documents(spec, tables, figures, TextFormatter(study.results, style),
-                                                      page_stamp(spec, record.locked))
+    documents, labels, text_shown = compose_documents(
+        spec, tables, figures, TextFormatter(study.results, style), page_stamp(spec, record.locked),
+        lambda templates: provenance_tables(*_provenance_rows(record, style, templates)))
     shown_in: dict[str, list[str]] = {}
     places = [(key, labels.get(place, place)) for key, places in log.places.items() for place in places]
     for key, place in places + text_shown:

@@ -6,6 +6,7 @@ The example is built under its lock, so its dates are the lock's and its bytes r
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -69,14 +70,34 @@ def test_a_template_text_edit_rewrites_only_what_shows_it(cold, study, tmp_path)
         reused, made, _ = _build(study, tmp_path / "after")
     finally:
         template.write_text(original, encoding="utf-8")
-    # analysis and figures reused; the manuscript rewritten, and the supplement too (its
-    # provenance page lists the templates' hashes)
-    assert (reused, made) == (15, 4)
+    # analysis, figures and the supplement reused (its provenance page lists its own template only);
+    # the manuscript rewritten
+    assert (reused, made) == (17, 2)
     text = " ".join(page.extract_text() for page in PdfReader(tmp_path / "after" / "manuscript.pdf").pages)
     assert "A sentence added for the cache test." in " ".join(text.split())
     before, after = _files(tmp_path / "before"), _files(tmp_path / "after")
     assert {name for name in before if before[name] != after[name]} == {
-        "manuscript.pdf", "manuscript.docx", "supplement.pdf", "supplement.docx", "provenance.json"}
+        "manuscript.pdf", "manuscript.docx", "provenance.json"}
+
+
+def test_the_provenance_page_lists_the_templates_its_document_is_rendered_from(tmp_path):
+    study = example_copy(tmp_path)
+    (study / "templates" / "methods.md.j2").write_text("Methods written once, for both documents.\n",
+                                                       encoding="utf-8")
+    for name, heading in (("manuscript", "\n# Methods\n"), ("supplement", "\n# Supplemental Methods\n")):
+        template = study / "templates" / f"{name}.md.j2"
+        text = template.read_text(encoding="utf-8")
+        assert heading in text
+        template.write_text(text.replace(heading, heading + "\n{% include 'methods.md.j2' %}\n", 1), encoding="utf-8")
+    build(study, tmp_path / "out", workers=1, cache=False)
+    pages = {name: " ".join(" ".join(page.extract_text() for page in PdfReader(tmp_path / "out" / f"{name}.pdf").pages)
+                            .split()) for name in ("manuscript", "supplement")}
+    assert all("Methods written once, for both documents." in page for page in pages.values())
+    provenance = pages["supplement"][pages["supplement"].index("Provenance of this build"):]
+    assert "supplement.md.j2, SHA-256" in provenance and "methods.md.j2, SHA-256" in provenance
+    assert "manuscript.md.j2" not in provenance  # the manuscript's template does not make the supplement
+    recorded = json.loads((tmp_path / "out" / "provenance.json").read_text(encoding="utf-8"))["templates"]
+    assert set(recorded) == {"manuscript.md.j2", "supplement.md.j2", "methods.md.j2"}
 
 
 def test_a_changed_setting_is_recomputed(study, tmp_path):

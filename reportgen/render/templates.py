@@ -76,12 +76,27 @@ def template_functions(text: TextFormatter, citations: tuple[str, ...] = (),
     return functions
 
 
+class _NotingLoader(jinja2.FileSystemLoader):
+    """A file loader that notes the file of every template it loads (the one rendered, and those it
+    includes, imports or extends)."""
+
+    def __init__(self, folders: tuple[Path, ...], loaded: list[Path]) -> None:
+        super().__init__([str(folder) for folder in folders])
+        self.loaded = loaded
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        self.loaded.append(Path(filename))
+        return source, filename, uptodate
+
+
 def render_template(name: str, folders: tuple[Path, ...], text: TextFormatter, context: dict[str, Any],
-                    citations: tuple[str, ...] = (), shown: list[tuple[str, str]] | None = None) -> str:
+                    citations: tuple[str, ...] = (), shown: list[tuple[str, str]] | None = None,
+                    loaded: list[Path] | None = None) -> str:
     """Render template ``name`` (first found in ``folders``) to Markdown text (``shown``: see
-    ``template_functions``)."""
+    ``template_functions``); ``loaded``, when given, receives the file of every template read."""
     environment = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(folder) for folder in folders]),
+        loader=_NotingLoader(folders, [] if loaded is None else loaded),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
