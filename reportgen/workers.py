@@ -34,6 +34,9 @@ def _warm() -> None:
     import reportgen.format.flowchart  # noqa: F401
     import reportgen.render.docx  # noqa: F401
     import reportgen.render.pdf  # noqa: F401
+    from reportgen.format.figures import pyplot
+
+    pyplot()  # imported on first use, so the main process of a build never loads matplotlib
 
 
 class Workers:

@@ -15,6 +15,7 @@ Three things make the PDF trustworthy rather than merely pretty:
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from contextlib import contextmanager
@@ -63,10 +64,11 @@ _ENVIRONMENT_NOTICE = "Using fontTools instead of HarfBuzz-Subset"
 
 
 def bundled_font_dir() -> Path:
-    """The folder of TTFs shipped inside matplotlib (STIX and DejaVu)."""
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    """The folder of TTFs shipped inside matplotlib (STIX and DejaVu), found without importing it (0.2 s)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RenderError("matplotlib is not installed: its bundled fonts are needed for the PDF")
+    return Path(spec.submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
 
 
 def font_face_css(font_dir: Path | None = None) -> str:
