@@ -279,7 +279,7 @@ def _job_key(cache: Cache, job: Job, base: Path) -> str:
     blocks = tuple(relative.get(block.key, block) if isinstance(block, Figure) else block for block in document.blocks)
     files = [(_file_digest(block.path), _file_digest(block.vector_path)) for block in figures]
     style = {name: _file_digest(value) if name in ("css_path", "reference_docx") else value
-             for name, value in options.items() if name not in ("base_dir", "allowed_dirs")}
+             for name, value in options.items() if name not in ("base_dir", "allowed_dirs", "font_subsets")}
     # the model by its repr, which is its whole value (plain text and numbers); its pickle is not, as it
     # also records which equal strings happened to be one object
     return cache.key("document", writer.__module__, writer.__qualname__, target.name,
@@ -373,7 +373,7 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
                     continue
                 jobs.append((write_pdf, (document, scratch / f"{name}.pdf"),
                              {"css_path": style.css, "base_dir": scratch, "allowed_dirs": (scratch, spec.folder),
-                              "created": moment}))
+                              "created": moment, "font_subsets": store if store.folder else None}))
                 jobs.append((write_docx, (document, scratch / f"{name}.docx"),
                              {"reference_docx": style.reference_docx, "base_dir": scratch, "created": moment}))
             names = [arguments[1].name for _, arguments, _ in jobs]

@@ -67,9 +67,14 @@ def test_a_template_text_edit_rewrites_only_what_shows_it(cold, study, tmp_path)
         edited = original.replace("\n# Methods\n", "\n# Methods\n\nA sentence added for the cache test.\n", 1)
         assert edited != original
         template.write_text(edited, encoding="utf-8")
+        subsets = sorted(study.glob(f"{CACHE_FOLDER}/*/font-subset-*"))
         reused, made, _ = _build(study, tmp_path / "after")
+        build(study, tmp_path / "uncached", workers=1, cache=False)
     finally:
         template.write_text(original, encoding="utf-8")
+    # the PDF's font subsets were reused (the sentence has no new glyph), and the bytes are a cold build's
+    assert subsets and sorted(study.glob(f"{CACHE_FOLDER}/*/font-subset-*")) == subsets
+    assert (tmp_path / "after" / "manuscript.pdf").read_bytes() == (tmp_path / "uncached" / "manuscript.pdf").read_bytes()
     # analysis, figures and the supplement reused (its provenance page lists its own template only);
     # the manuscript rewritten
     assert (reused, made) == (17, 2)
