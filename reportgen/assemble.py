@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from reportgen import stats
-from reportgen.analysis.study import StudyResults
+from reportgen.analysis.results import StudyResults
 from reportgen.document.model import Figure, Run, Table
 from reportgen.errors import RenderError
 from reportgen.format.comparison_tables import comparison_tables

@@ -16,12 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from reportgen.analysis.results import ReadLog
-from reportgen.analysis.study import StudyResults, analyse
-from reportgen.data.derive import Derived, derive
-from reportgen.data.load import Registry
+from reportgen.analysis.results import ReadLog, StudyResults
 from reportgen.document.front import key_points, reference_list, title_page
 from reportgen.document.markdown import parse_markdown
 from reportgen.document.model import Document, Figure, Table
@@ -42,6 +39,10 @@ from reportgen.render.templates import render_template
 from reportgen.spec import StudySpec, load_spec
 from reportgen.validation import Validation, checked_registry, validate_data, warning_counts
 from reportgen.workers import DEFAULT_WORKERS, Workers
+
+if TYPE_CHECKING:
+    from reportgen.data.derive import Derived
+    from reportgen.data.load import Registry
 
 Progress = Callable[[str], None]
 #: A writer job: the writer, its positional arguments (the document and the file), its options.
@@ -189,6 +190,10 @@ def analyse_study(spec: StudySpec, progress: Progress = lambda message: None,
                   registry: Registry | None = None) -> StudyResults:
     """Derive and analyse ``registry`` (by default the spec's data, read and validated now): the study's
     results store and curves."""
+    # the pipeline (pandas) is imported here, not at load: a cached build reuses its results without it
+    from reportgen.analysis.study import analyse
+    from reportgen.data.derive import derive
+
     if registry is None:
         registry = checked_registry(validated(spec, build_moment(None).date(), progress))
     progress("deriving analysis sets and endpoints")

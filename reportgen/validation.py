@@ -18,10 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reportgen.data.load import Registry, read_registry
-from reportgen.data.sources import RawExport
-from reportgen.data.validate import check_registry
 from reportgen.document.model import Document, Heading, Paragraph, Run
 from reportgen.errors import DataValidationError, Problem, errors_of
 from reportgen.files import write_atomically
@@ -29,6 +27,10 @@ from reportgen.format.style import HouseStyle
 from reportgen.format.table_model import simple_table
 from reportgen.render.html import document_html
 from reportgen.spec import StudySpec
+
+if TYPE_CHECKING:
+    from reportgen.data.load import Registry
+    from reportgen.data.sources import RawExport
 
 #: Patients (with their values) listed per group on the terminal; the reports list all.
 EXAMPLES = 5
@@ -71,6 +73,10 @@ class Validation:
 
 def validate_data(spec: StudySpec, as_of: date) -> Validation:
     """Read, type and check the spec's data; dates after ``as_of`` (the lock's date, or today) are errors."""
+    # the data modules (pandas, pyarrow) are imported here, not at load: a cached build needs only Validation
+    from reportgen.data.load import read_registry
+    from reportgen.data.validate import check_registry
+
     loaded = read_registry(spec.data, spec.data_path)
     problems = list(loaded.problems)
     if loaded.registry is not None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,13 @@ def test_an_unreadable_item_is_a_miss_and_the_cache_is_trimmed(tmp_path):
     cache.trim(max_bytes=2500)
     kept = [entry for shard in (tmp_path / "cache").iterdir() if shard.is_dir() for entry in shard.iterdir()]
     assert 1 <= len(kept) <= 2
+
+
+def test_a_cached_build_imports_neither_pandas_nor_pyarrow(study, tmp_path):
+    """It reuses the pickled analysis, so its process starts without them (half a second)."""
+    _build(study, tmp_path / "first")
+    code = ("import sys; from reportgen.build import build; build(sys.argv[1], sys.argv[2], workers=1); "
+            "print(sorted({name.split('.')[0] for name in sys.modules} & {'pandas', 'pyarrow'}))")
+    run = subprocess.run([sys.executable, "-c", code, str(study), str(tmp_path / "cached")],
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"

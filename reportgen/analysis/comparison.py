@@ -16,14 +16,18 @@ For each comparison of the spec (arms formed and incomplete patients dropped by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from reportgen import stats
 from reportgen.analysis.results import Result, level_key
-from reportgen.data.derive import ComparisonData
 from reportgen.spec import WEIGHT_SCHEMES, ComparisonSpec, Conventions, Endpoint, StudySpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reportgen.data.derive import ComparisonData
 
 ARMS = ("treated", "control")  # the record-key names of the two arms
 RESPONDERS = {"orr": ("CR", "PR"), "crr": ("CR",)}
@@ -120,6 +124,8 @@ def _balance_records(prefix: str, before: tuple[stats.StandardizedDifference, ..
 def _survival_records(prefix: str, data: pd.DataFrame, endpoint_key: str, endpoint: Endpoint,
                       weights: stats.PropensityWeights, comparison: ComparisonSpec, conventions: Conventions,
                       population: str, detailed: bool) -> tuple[list[Result], dict[str, stats.KaplanMeierResult]]:
+    import pandas as pd  # imported where used: a cached build starts without pandas (0.5 s)
+
     time = data[f"{endpoint.kind}_time"].to_numpy(dtype=float)
     event = data[f"{endpoint.kind}_event"].to_numpy(dtype=bool)
     treated = data["treated"].to_numpy(dtype=bool)

@@ -4,6 +4,10 @@ Analysis results data in the cards/ARD sense: one record per number with its key
 value, confidence limits, denominator, population and method. Tables, figures'
 annotations, the text and results.json all read these records; nothing downstream
 computes a statistic.
+
+:class:`StudyResults`, the store with the curves the figures draw, is defined here rather
+than in ``analysis.study``, which computes it: a cached build unpickles it without
+importing the pipeline (and pandas).
 """
 
 from __future__ import annotations
@@ -12,9 +16,13 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 from reportgen.errors import RenderError
+
+if TYPE_CHECKING:
+    from reportgen import stats
+    from reportgen.analysis.comparison import ComparisonResults
 
 
 def level_key(label: str) -> str:
@@ -113,3 +121,12 @@ class _LoggedResultSet(ResultSet):
         result = super().__getitem__(key)
         self._log.add(key, self._place)
         return result
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """The results store and the curves that figures draw (keyed by endpoint)."""
+
+    results: ResultSet
+    curves: dict[str, stats.KaplanMeierResult]
+    comparisons: dict[str, ComparisonResults] = field(default_factory=dict)

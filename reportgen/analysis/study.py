@@ -13,26 +13,15 @@ computed over which population and under which key. Keys:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 
 from reportgen import stats
-from reportgen.analysis.comparison import ComparisonResults, analyse_comparison
-from reportgen.analysis.results import Result, ResultSet, level_key
+from reportgen.analysis.comparison import analyse_comparison
+from reportgen.analysis.results import Result, ResultSet, StudyResults, level_key
 from reportgen.data.derive import Derived, TimeToEvent, level_labels, meeting
 from reportgen.spec import Conventions, StudySpec, Variable
 
 CONTINUOUS_STATISTICS = ("n", "missing", "mean", "sd", "median", "q1", "q3", "p1", "p99", "min", "max")
-
-
-@dataclass(frozen=True)
-class StudyResults:
-    """The results store and the curves that figures draw (keyed by endpoint)."""
-
-    results: ResultSet
-    curves: dict[str, stats.KaplanMeierResult]
-    comparisons: dict[str, ComparisonResults] = field(default_factory=dict)
 
 
 def summarize_variable(values: pd.Series, name: str, variable: Variable, population: str,

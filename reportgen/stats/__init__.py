@@ -3,6 +3,9 @@
 Pure functions over arrays or pandas Series that return small frozen result
 objects holding raw numbers (never formatted strings). Conventions follow SAS,
 the registry's validated tool; see each function's docstring.
+
+pandas is imported inside the functions that use it, not at load, so that a
+cached build, which only unpickles these result objects, starts without it.
 """
 
 from reportgen.stats.comparison import LogrankResult, logrank_test

@@ -16,10 +16,12 @@ its weight (inverse probability weights are treated as known, as in ``survey``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def _weights(weights: Sequence[float], size: int) -> np.ndarray:
 def _values(values: Sequence[object] | pd.Series) -> pd.Series:
     """The values as a Series: an array of booleans or numbers as it is, anything else as
     Python objects (value by value, which only costs at registry scale for such input)."""
+    import pandas as pd  # imported where used: a cached build starts without pandas (0.5 s)
+
     array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
     if array.ndim == 1 and array.dtype.kind in "biuf":
         return pd.Series(array)
@@ -133,6 +137,8 @@ def rao_scott_test(outcome: Sequence[object] | pd.Series, group: Sequence[object
     >>> round(r.statistic, 4), round(r.p, 4)     # R svychisq: F = 1.75, p-value = 0.2275
     (1.75, 0.2275)
     """
+    import pandas as pd
+
     rows = _values(outcome)
     cols = _values(group)
     if rows.isna().any() or cols.isna().any():
