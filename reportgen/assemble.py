@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 
@@ -221,9 +221,17 @@ def study_drawings(spec: StudySpec, study: StudyResults, reader: Reader, folder:
 
 
 def study_figures(spec: StudySpec, study: StudyResults, reader: Reader, folder: Path,
-                  draw_all: Callable[[list[Drawing]], None]) -> dict[str, Figure]:
-    """Draw every figure of the study into ``folder`` with ``draw_all`` (which may spread the drawings
-    over processes, or reuse earlier ones); the document figures by key."""
+                  draw_all: Callable[[list[Drawing]], None], keys: Collection[str] | None = None) -> dict[str, Figure]:
+    """Draw the study's figures named in ``keys`` (None: all; a figure no document places is not drawn)
+    into ``folder`` with ``draw_all`` (which may spread the drawings over processes, or reuse earlier
+    ones); the document figures by key. A key the study does not define is a RenderError."""
     drawings = study_drawings(spec, study, reader, folder)
+    if keys is not None:
+        defined = {drawing.key for drawing in drawings}
+        for key in keys:
+            if key not in defined:
+                raise RenderError(f"template asks for figure {key!r}, which the study does not define "
+                                  f"(known: {', '.join(sorted(defined))})")
+        drawings = [drawing for drawing in drawings if drawing.key in keys]
     draw_all(drawings)
     return {drawing.key: _placed(drawing) for drawing in drawings}

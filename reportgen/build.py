@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping
 
 from reportgen.analysis.results import ReadLog, StudyResults
 from reportgen.document.front import key_points, reference_list, title_page
-from reportgen.document.markdown import parse_markdown
+from reportgen.document.markdown import parse_markdown, placed_keys
 from reportgen.document.model import Document, Figure, Table
 from reportgen.document.passes import number_blocks, resolve_references, text_places
 from reportgen.analysis.comparison import smd_breaches
@@ -65,26 +65,25 @@ class Composed:
     shown_in: dict[str, tuple[str, ...]]
 
 
-def compose_documents(spec: StudySpec, tables: dict[str, Table], figures: dict[str, Figure],
-                      text: TextFormatter, stamp: str = "",
+def compose_documents(spec: StudySpec, tables: dict[str, Table],
+                      figures: Callable[[set[str]], Mapping[str, Figure]], text: TextFormatter, stamp: str = "",
                       own_tables: Callable[[tuple[str, ...]], dict[str, Table]] = lambda templates: {}
                       ) -> tuple[dict[str, Document], dict[str, str], list[tuple[str, str]]]:
     """Render every document's template, number its tables and figures, then resolve references.
 
-    ``own_tables`` gives a document's own tables (its provenance page) from the study
-    templates it was rendered from (names in the study's templates folder), so editing
-    one document's template leaves the others' bytes as they were. References resolve
-    across documents, so the manuscript can cite "Supplemental Table 2". Returns the
-    documents, the labels of their tables and figures by key, and where in the text
-    each printed number landed (key, place).
+    The templates are rendered first, so ``figures`` is asked for the figures they place
+    (by key) and only those are drawn. ``own_tables`` gives a document's own tables (its
+    provenance page) from the study templates it was rendered from (names in the study's
+    templates folder), so editing one document's template leaves the others' bytes as
+    they were. References resolve across documents, so the manuscript can cite
+    "Supplemental Table 2". Returns the documents, the labels of their tables and figures
+    by key, and where in the text each printed number landed (key, place).
     """
     folders = (spec.folder / "templates", TEMPLATES)
     context = {"study": spec.study, "cohort": spec.cohort, "conventions": spec.conventions, "sets": spec.analysis_sets,
                "endpoints": spec.endpoints, "comparisons": spec.comparisons, "variables": spec.variables,
                "regimen_classes": spec.regimen_classes, "references": spec.references}
-    numbered: dict[str, tuple] = {}
-    labels: dict[str, str] = {}
-    text_shown: list[tuple[str, str]] = []
+    rendered: dict[str, tuple[str, list[tuple[str, str]], tuple[str, ...]]] = {}
     for name, document in spec.documents.items():
         shown: list[tuple[str, str]] = []
         loaded: list[Path] = []
@@ -92,9 +91,15 @@ def compose_documents(spec: StudySpec, tables: dict[str, Table], figures: dict[s
                                    shown=shown, loaded=loaded)
         templates = tuple(sorted({path.relative_to(folders[0]).as_posix() for path in loaded
                                   if path.is_relative_to(folders[0])}))
-        blocks = parse_markdown(markdown, {**tables, **own_tables(templates)}, figures, {"title_page": title_page(spec), "key_points": key_points(spec),
-                                                            "references": reference_list(spec)})
-        numbered[name], document_labels = number_blocks(blocks, document.numbering_prefix)
+        rendered[name] = markdown, shown, templates
+    placed = figures({key for markdown, _, _ in rendered.values() for key in placed_keys(markdown, "figure")})
+    front = {"title_page": title_page(spec), "key_points": key_points(spec), "references": reference_list(spec)}
+    numbered: dict[str, tuple] = {}
+    labels: dict[str, str] = {}
+    text_shown: list[tuple[str, str]] = []
+    for name, (markdown, shown, templates) in rendered.items():
+        blocks = parse_markdown(markdown, {**tables, **own_tables(templates)}, placed, front)
+        numbered[name], document_labels = number_blocks(blocks, spec.documents[name].numbering_prefix)
         text_shown += text_places(numbered[name], shown, name.capitalize())
         for key in document_labels.keys() & labels.keys():
             raise RenderError(f"{key!r} is placed in two documents")
@@ -219,8 +224,8 @@ def _draw_here(drawings: list[Drawing]) -> None:
 def study_documents(spec: StudySpec, study: StudyResults, figure_folder: Path, style: HouseStyle = HouseStyle(),
                     progress: Progress = lambda message: None, record: Provenance | None = None,
                     draw_all: Callable[[list[Drawing]], None] = _draw_here) -> Composed:
-    """Draw the figures into ``figure_folder`` (with ``draw_all``: by default one after the
-    other, here), build the tables, and compose every document.
+    """Build the tables, compose every document, and draw the figures they place into
+    ``figure_folder`` (with ``draw_all``: by default one after the other, here).
 
     ``record`` is the build's provenance (the supplement's last page); without it the
     data are taken as they are now, unlocked, built today.
@@ -233,15 +238,18 @@ def study_documents(spec: StudySpec, study: StudyResults, figure_folder: Path, s
     def reader(place: str) -> TextFormatter:
         return TextFormatter(study.results.reading(log, place), style)
 
-    progress("drawing figures")
-    figures = study_figures(spec, study, reader, figure_folder, draw_all)
+    def placed_figures(keys: set[str]) -> dict[str, Figure]:
+        progress("drawing figures")
+        return study_figures(spec, study, reader, figure_folder, draw_all, keys)
+
     tables = study_tables(spec, reader, style)
     progress("composing " + ", ".join(spec.documents))
     documents, labels, text_shown = compose_documents(
-        spec, tables, figures, TextFormatter(study.results, style), page_stamp(spec, record.locked),
+        spec, tables, placed_figures, TextFormatter(study.results, style), page_stamp(spec, record.locked),
         lambda templates: provenance_tables(*_provenance_rows(record, style, templates)))
     shown_in: dict[str, list[str]] = {}
-    places = [(key, labels.get(place, place)) for key, places in log.places.items() for place in places]
+    # a result is shown where a placed table or figure read it (one built but not placed shows nothing), and in the text
+    places = [(key, labels[place]) for key, places in log.places.items() for place in places if place in labels]
     for key, place in places + text_shown:
         if place not in shown_in.setdefault(key, []):
             shown_in[key].append(place)

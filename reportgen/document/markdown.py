@@ -106,6 +106,15 @@ def _paragraph(token: Token, tables: Mapping[str, Table], figures: Mapping[str, 
     return (Paragraph(runs, role),)
 
 
+def placed_keys(text: str, kind: str) -> list[str]:
+    """The keys rendered template text places with ``::KIND KEY`` (kind: table, figure or blocks), in order:
+    what :func:`parse_markdown` will ask for, known before anything is drawn."""
+    tokens = _parser().parse(text)
+    matches = (_DIRECTIVE.match(tokens[index + 1].content.strip()) for index, token in enumerate(tokens)
+               if token.type == "paragraph_open")
+    return [match.group(2) for match in matches if match and match.group(1) == kind]
+
+
 def parse_markdown(text: str, tables: Mapping[str, Table], figures: Mapping[str, Figure],
                    blocks: Mapping[str, tuple[Block, ...]] | None = None) -> tuple[Block, ...]:
     """Parse rendered template text into blocks, placing the named tables, figures and block groups."""
