@@ -49,25 +49,38 @@ class Workers:
     def __init__(self, count: int = DEFAULT_WORKERS) -> None:
         self.count = max(1, count)
         self._pool: ProcessPoolExecutor | None = None
+        self._used = False
         if self.count > 1:
             self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_warm)
             self._pool.submit(int)  # start the processes now, so they warm up during the analysis
 
     def map(self, function: Callable[[Item], Value], items: Iterable[Item]) -> list[Value]:
-        """``[function(item) for item in items]``, on the processes when there are several items."""
+        """``[function(item) for item in items]``, on the processes (which have the packages loaded)."""
         items = list(items)
-        if self._pool is None or len(items) <= 1:
+        if self._pool is None or not items:
             return [function(item) for item in items]
+        self._used = True
         return list(self._pool.map(function, items))
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, failed: bool = False) -> None:
+        """Let the processes finish; stop them at once if they were never given a job (a build that reused
+        everything: they may still be importing, which took longer than the build) or the build failed."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        if failed or not self._used:
+            # Python 3.14 names this; before, the executor's processes are only in its private table
+            terminate = getattr(pool, "terminate_workers", None)
+            if terminate is not None:
+                terminate()
+            else:
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Workers:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        self.close(failed=exc_type is not None)
