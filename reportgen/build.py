@@ -38,7 +38,7 @@ from reportgen.render.pdf import write_pdf
 from reportgen.render.templates import render_template
 from reportgen.spec import StudySpec, load_spec
 from reportgen.validation import Validation, checked_registry, validate_data, warning_counts
-from reportgen.workers import DEFAULT_WORKERS, Workers
+from reportgen.workers import DEFAULT_WORKERS, Workers, load_drawing
 
 if TYPE_CHECKING:
     from reportgen.data.derive import Derived
@@ -321,11 +321,13 @@ def _started(workers: Workers | int) -> Iterator[Workers]:
 
 
 def analysed(spec: StudySpec, lock: Lock | None, moment: datetime, cache: Cache,
-             progress: Progress = lambda message: None) -> tuple[Validation, tuple[LockedFile, ...] | None, StudyResults]:
+             progress: Progress = lambda message: None, workers: Workers | None = None
+             ) -> tuple[Validation, tuple[LockedFile, ...] | None, StudyResults]:
     """Validate and analyse the study's data, or reuse the analysis of the same spec, export files
     and reference date from the cache; also the export's files, hashed (None for a database).
 
     The cached validation keeps its origin and problems (warnings), not the data themselves.
+    When the analysis is computed, ``workers`` load the drawing packages meanwhile.
     """
     inputs = None if spec.data.source == "sql" else lock.files if lock else export_inputs(spec.data_path)
     key = cache.key("analysis", spec.path.read_bytes(), inputs, moment.date()) if inputs is not None else ""
@@ -337,6 +339,8 @@ def analysed(spec: StudySpec, lock: Lock | None, moment: datetime, cache: Cache,
             progress(f"warning: {problem}")
         _balance_warnings(spec, study, progress)
         return validation, inputs, study
+    if workers is not None:
+        workers.prepare(load_drawing)  # the figures will be drawn anew: the workers load matplotlib meanwhile
     validation = validated(spec, moment.date(), progress)
     study = analyse_study(spec, progress, validation.registry)
     if key:
@@ -369,7 +373,7 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
     with _started(workers) as started:
         lock = verified_lock(spec, progress)
         moment = build_moment(lock)
-        validation, inputs, study = analysed(spec, lock, moment, store, progress)
+        validation, inputs, study = analysed(spec, lock, moment, store, progress, started)
         record = study_provenance(spec, lock, moment, validation, inputs)
         out = Path(out).resolve()
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,11 @@
 
 A build ends in independent jobs: drawing each figure, then writing each PDF and Word
 file. :class:`Workers` runs them on forked processes. The processes are started when the
-build starts, before the statistics packages are loaded, and import the drawing and
-writing packages (matplotlib, WeasyPrint, python-docx) while the main process reads and
-analyses the data, so those imports are off the build's critical path.
+build starts, before the statistics packages are loaded, and import the writing packages
+(WeasyPrint, python-docx) while the main process reads the spec and the data, so those
+imports are off the build's critical path; a build that will draw figures (it computes
+its analysis) asks them to load matplotlib too (:meth:`Workers.prepare`). A rebuild after
+a text edit, which draws nothing, does not wait for matplotlib before writing.
 
 Every job is a pure function of its arguments (dates included), so the bytes it writes
 do not depend on the process that ran it: serial and parallel builds are identical
@@ -28,15 +30,19 @@ Value = TypeVar("Value")
 
 
 def _warm() -> None:
-    """Import what the jobs use, once per process, while the main process is busy elsewhere."""
+    """Import what the writers use, once per process, while the main process is busy elsewhere."""
     import weasyprint  # noqa: F401  (reportgen.render.pdf imports it only when writing)
 
-    import reportgen.format.flowchart  # noqa: F401
     import reportgen.render.docx  # noqa: F401
     import reportgen.render.pdf  # noqa: F401
+
+
+def load_drawing() -> None:
+    """Import what drawing figures uses (matplotlib: 0.5 s), which no module loads on import."""
+    import reportgen.format.flowchart  # noqa: F401
     from reportgen.format.figures import pyplot
 
-    pyplot()  # imported on first use, so the main process of a build never loads matplotlib
+    pyplot()
 
 
 class Workers:
@@ -62,6 +68,14 @@ class Workers:
             return [function(item) for item in items]
         self._used = True
         return list(self._pool.map(function, items))
+
+    def prepare(self, function: Callable[[], None]) -> None:
+        """Have the processes run ``function`` (an import) ahead of their jobs, without waiting for it: one
+        call per process, each taken by whichever process is free (a process that runs it twice finds its
+        imports done)."""
+        if self._pool is not None:
+            for _ in range(self.count):
+                self._pool.submit(function)
 
     def close(self, failed: bool = False) -> None:
         """Let the processes finish; stop them at once if they were never given a job (a build that reused
