@@ -6,7 +6,8 @@ build starts, before the statistics packages are loaded, and import the writing 
 (WeasyPrint, python-docx) while the main process reads the spec and the data, so those
 imports are off the build's critical path; a build that will draw figures (it computes
 its analysis) asks them to load matplotlib too (:meth:`Workers.prepare`). A rebuild after
-a text edit, which draws nothing, does not wait for matplotlib before writing.
+a text edit, which draws nothing, does not wait for matplotlib before writing. They load
+one at a time on two cores (the cores but one), so the main process keeps a core.
 
 Every job is a pure function of its arguments (dates included), so the bytes it writes
 do not depend on the process that ran it: serial and parallel builds are identical
@@ -16,6 +17,7 @@ do not depend on the process that ran it: serial and parallel builds are identic
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.synchronize
 import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, TypeVar
@@ -29,8 +31,30 @@ Item = TypeVar("Item")
 Value = TypeVar("Value")
 
 
-def _warm() -> None:
-    """Import what the writers use, once per process, while the main process is busy elsewhere."""
+#: Processes that may load packages at once: the cores but one, which the main process keeps for
+#: its analysis (set in each worker by :func:`_start`). Unbounded, two workers importing beside the
+#: main process on two cores slowed it by a third.
+_loading: multiprocessing.synchronize.Semaphore | None = None
+
+
+def _start(loading: multiprocessing.synchronize.Semaphore) -> None:
+    """A worker's start: keep the shared semaphore, then load the writers' packages."""
+    global _loading
+    _loading = loading
+    _load(_load_writing)
+
+
+def _load(function: Callable[[], None]) -> None:
+    """Run ``function`` (imports) when no more than the allowed number of workers are loading."""
+    if _loading is None:
+        function()
+        return
+    with _loading:
+        function()
+
+
+def _load_writing() -> None:
+    """Import what the writers use (WeasyPrint: 0.7 s)."""
     import weasyprint  # noqa: F401  (reportgen.render.pdf imports it only when writing)
 
     import reportgen.render.docx  # noqa: F401
@@ -57,8 +81,9 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
         self._used = False
         if self.count > 1:
-            self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_warm)
+            context = multiprocessing.get_context("fork")
+            loading = context.Semaphore(max(1, (os.cpu_count() or 1) - 1))
+            self._pool = ProcessPoolExecutor(self.count, mp_context=context, initializer=_start, initargs=(loading,))
             self._pool.submit(int)  # start the processes now, so they warm up during the analysis
 
     def map(self, function: Callable[[Item], Value], items: Iterable[Item]) -> list[Value]:
@@ -75,7 +100,7 @@ class Workers:
         imports done)."""
         if self._pool is not None:
             for _ in range(self.count):
-                self._pool.submit(function)
+                self._pool.submit(_load, function)
 
     def close(self, failed: bool = False) -> None:
         """Let the processes finish; stop them at once if they were never given a job (a build that reused
