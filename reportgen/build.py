@@ -28,7 +28,7 @@ from reportgen.assemble import Drawing, draw, study_figures, study_tables
 from reportgen.cache import CACHE_FOLDER, Cache
 from reportgen.errors import RenderError, SpecError
 from reportgen.format.numbers import fmt_small_cell
-from reportgen.format.provenance import provenance_tables
+from reportgen.format.provenance import provenance_tables, shown_digest
 from reportgen.format.style import TEMPLATES, HouseStyle
 from reportgen.format.text import TextFormatter
 from reportgen.lock import (DRAFT_STAMP, Lock, LockedFile, Provenance, build_moment, export_inputs, provenance,
@@ -166,9 +166,9 @@ def _provenance_rows(record: Provenance, style: HouseStyle = HouseStyle(), templ
     if record.synthetic:
         items.append(("Data", "synthetic registry (no real patient data)"))
     items += [("Data source", record.data_source)] if record.data_source else []
-    items += [("Data lock", lock), ("Study spec", f"{record.spec_file}, SHA-256 {record.spec_sha256}")]
+    items += [("Data lock", lock), ("Study spec", f"{record.spec_file}, SHA-256 {shown_digest(record.spec_sha256)}")]
     items += [("Data warning", f"{count} × {message}") for message, count in record.data_warnings]
-    items += [("Study template", f"{name}, SHA-256 {digest}") for name, digest in record.templates
+    items += [("Study template", f"{name}, SHA-256 {shown_digest(digest)}") for name, digest in record.templates
               if templates is None or name in templates]
     items += [("reportgen", f"{record.reportgen_version}{commit}"), ("Python", record.python),
               ("Packages", ", ".join(f"{name} {version}" for name, version in record.packages)),
