@@ -44,8 +44,12 @@ class Drawing:
     caption: str
 
     @property
+    def vector_path(self) -> Path:
+        return self.path.with_suffix(".svg")
+
+    @property
     def files(self) -> list[Path]:
-        return [self.path, self.path.with_suffix(".svg")]
+        return [self.path, self.vector_path]
 
 
 def draw(drawing: Drawing) -> Path:
@@ -61,7 +65,7 @@ def _placed(drawing: Drawing) -> Figure:
     """A drawn figure as a document figure: the PNG for Word, its SVG for the PDF, shown at its own size."""
     return Figure(drawing.key, str(drawing.path), drawing.title,
                   caption=(Run(drawing.caption),) if drawing.caption else (),
-                  vector_path=str(drawing.path.with_suffix(".svg")), width_inches=display_width(drawing.path))
+                  vector_path=str(drawing.vector_path), width_inches=display_width(drawing.path))
 
 
 def _km_curve(label: str, key: str, km: stats.KaplanMeierResult, ticks: tuple[float, ...], text: TextFormatter,

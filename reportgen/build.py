@@ -8,7 +8,6 @@ when everything succeeded, so a failed build leaves the previous outputs intact.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -277,21 +276,22 @@ def _drawn_with_cache(cache: Cache, workers: Workers) -> Callable[[list[Drawing]
     return draw_all
 
 
-def _file_digest(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else ""
-
-
 def _job_key(cache: Cache, job: Job, base: Path) -> str:
     """A writer job's key: the writer, the document (figure paths relative to ``base``, with their
     files' bytes hashed), and the options (style files by their bytes, dates as given)."""
     writer, (document, target), options = job
+    def relative(path: str | None) -> str | None:
+        return path and Path(path).relative_to(base).as_posix()
+
+    def digest(path: str | None) -> str | None:
+        return path and sha256_of(Path(path))
+
     figures = [block for block in document.blocks if isinstance(block, Figure)]
-    relative = {block.key: replace(block, path=Path(block.path).relative_to(base).as_posix(),
-                                   vector_path=block.vector_path and Path(block.vector_path).relative_to(base).as_posix())
-                for block in figures}
-    blocks = tuple(relative.get(block.key, block) if isinstance(block, Figure) else block for block in document.blocks)
-    files = [(_file_digest(block.path), _file_digest(block.vector_path)) for block in figures]
-    style = {name: _file_digest(value) if name in ("css_path", "reference_docx") else value
+    moved = {block.key: replace(block, path=relative(block.path), vector_path=relative(block.vector_path))
+             for block in figures}
+    blocks = tuple(moved.get(block.key, block) if isinstance(block, Figure) else block for block in document.blocks)
+    files = [(digest(block.path), digest(block.vector_path)) for block in figures]
+    style = {name: sha256_of(Path(value)) if name in ("css_path", "reference_docx") else value
              for name, value in options.items() if name not in ("base_dir", "allowed_dirs", "font_subsets")}
     # the model by its repr, which is its whole value (plain text and numbers); its pickle is not, as it
     # also records which equal strings happened to be one object
