@@ -137,10 +137,11 @@ ANNOTATION_SPOTS = ((0.97, 0.97, "right", "top"), (0.97, 0.03, "right", "bottom"
 def _annotate_clear_of_curves(ax: plt.Axes, text: str, steps: list[tuple[np.ndarray, np.ndarray]]) -> None:
     """Write the annotation at the first spot whose text box no curve crosses (else the least crossed).
 
-    The text is drawn, measured by the renderer and tested against each step curve sampled
-    densely, so a curve that stays high (a late-failure group) pushes the text below it.
+    The text is measured by the renderer and tested against each step curve sampled densely, so a
+    curve that stays high (a late-failure group) pushes the text below it. The axes' place is fixed
+    by the figure's grid, so the text is measured without drawing the figure first (a third of a
+    figure's time).
     """
-    ax.figure.canvas.draw()  # fixes the axes' size so that text extents are final
     renderer = ax.figure.canvas.get_renderer()
     to_axes = ax.transAxes.inverted()
     x_max = ax.get_xlim()[1]
