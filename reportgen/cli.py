@@ -166,5 +166,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def run() -> None:
+    """The ``reportgen`` command: :func:`main`, then an immediate exit with its status.
+
+    When ``main`` returns, every output is written and closed and the workers have exited; what
+    is left is the interpreter freeing the build's objects one by one (0.2 s for the example,
+    up to 0.5 s at 150,000 patients, measured), which ``os._exit`` skips. An exception that
+    escapes ``main`` (``--traceback``, a bug) still ends the usual way, with its trace."""
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -79,12 +79,30 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _rows(path: Path) -> int | None:
-    """Data rows of a CSV (records after the header, quoted newlines understood); None for other files."""
-    if path.suffix.lower() != ".csv":
-        return None
+def _csv_records(path: Path) -> int:
+    """Records of a CSV file, the header included, as ``csv.reader`` counts them (quoted newlines understood)."""
     with open(path, newline="", encoding="utf-8", errors="replace") as stream:
-        return max(sum(1 for _ in csv.reader(stream)) - 1, 0)
+        return sum(1 for _ in csv.reader(stream))
+
+
+def _hashed(path: Path) -> tuple[str, int | None]:
+    """The SHA-256 of a file and, for a CSV, its data rows (records after the header), in one read.
+
+    A CSV with no quote, carriage return or NUL byte has one record per line, so its lines are
+    counted as the bytes go by (0.02 s for 70 MB); any other is parsed by ``csv.reader`` (a second
+    read: 1 s for 70 MB), which understands quoted newlines."""
+    digest = hashlib.sha256()
+    lines, plain, last = 0, True, b""
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+            lines += block.count(b"\n")
+            plain = plain and not any(byte in block for byte in (b'"', b"\r", b"\0"))
+            last = block[-1:]
+    if path.suffix.lower() != ".csv":
+        return digest.hexdigest(), None
+    records = lines + (last not in (b"", b"\n")) if plain else _csv_records(path)
+    return digest.hexdigest(), max(records - 1, 0)
 
 
 def _export_files(folder: Path) -> list[Path]:
@@ -95,7 +113,8 @@ def _export_files(folder: Path) -> list[Path]:
 
 
 def _locked_file(folder: Path, path: Path) -> LockedFile:
-    return LockedFile(path.relative_to(folder).as_posix(), sha256_of(path), path.stat().st_size, _rows(path))
+    digest, rows = _hashed(path)
+    return LockedFile(path.relative_to(folder).as_posix(), digest, path.stat().st_size, rows)
 
 
 def make_lock(folder: str | Path, name: str, lock_date: str | None = None) -> Lock:

@@ -29,6 +29,22 @@ def test_manifest_records_every_file_with_hash_and_rows(export):
     assert files["patients.csv"].sha256 == hashlib.sha256((export / "patients.csv").read_bytes()).hexdigest()
 
 
+@pytest.mark.parametrize("content", [
+    b"x,y\n1,2\n3,4\n", b"x,y\n1,2\n3,4", b"x,y\r\n1,2\r\n", b"x,y\r1,2\r", b'x,y\n"a\nb",2\n', b"", b"x\n",
+    b"x\n\n1\n", b"x\n1\n\n", b"x,y\n1,\x002\n", "x,é\n1,ü\n".encode(), b"x\n" + b"1\n" * 700_000,  # past one read block
+])
+def test_rows_are_the_records_csv_reader_finds(tmp_path, content):
+    """Rows counted from the bytes (plain CSVs) or by ``csv.reader`` (quotes, carriage returns, NULs) agree
+    with ``csv.reader``, whichever way they were counted."""
+    import csv
+
+    (tmp_path / "t.csv").write_bytes(content)
+    with open(tmp_path / "t.csv", newline="", encoding="utf-8") as stream:
+        expected = max(sum(1 for _ in csv.reader(stream)) - 1, 0)
+    (locked,) = make_lock(tmp_path, "v1", "2026-11-20").files
+    assert locked.rows == expected
+
+
 def test_manifest_round_trips_and_is_not_hashed_itself(export):
     path = write_lock(make_lock(export, "v1", "2026-11-20"), export / "lock.json")
     lock = read_lock(path)

@@ -173,9 +173,9 @@ def _confidence_limits(
     survival: np.ndarray, std_err: np.ndarray, conf_type: str, level: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise limits as R survfit computes them; NaN where undefined (S = 0)."""
-    from scipy import stats as _scipy_stats  # slow to load (0.5 s): imported where used
+    from scipy.special import ndtri  # the normal quantile, as scipy.stats.norm.ppf (0.2 s to load, not 0.6)
 
-    z = _scipy_stats.norm.ppf(1 - (1 - level) / 2)
+    z = ndtri(1 - (1 - level) / 2)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # S near 1: limits reach 0, as in R
         if conf_type == "log-log":
             log_s = np.log(survival)
