@@ -58,7 +58,8 @@ def test_bounded_marks_draw_each_spot_once():
 
 
 def test_many_distinct_times_draw_the_same_from_bounded_points(tmp_path, monkeypatch):
-    """60,000 distinct times: the SVG holds a few thousand points, and the 300-dpi picture is the one
+    """60,000 distinct times: the SVG holds the bounded step points and two per censor mark kept (27,000
+    in all, a quarter of the full drawing's), and the 300-dpi picture is the one
     drawn from every point: under 0.1 % of its pixels differ, by antialiasing along the edges where
     the two thick curves cross (checked by eye: the pictures look the same)."""
     panels = _panel(60_000)
@@ -67,7 +68,11 @@ def test_many_distinct_times_draw_the_same_from_bounded_points(tmp_path, monkeyp
     monkeypatch.setattr(figures.bounded_marks, "__defaults__", (10**9,))
     full = km_figure(panels, TICKS, "Months", tmp_path / "full.png")
     vertices = lambda path: len(re.findall(r"[ML] ?-?[\d.]+[ ,]-?[\d.]+", path.with_suffix(".svg").read_text()))
-    assert vertices(bounded) < 20_000 and vertices(bounded) * 4 < vertices(full)
+    # each curve: at most 2 * columns + 2 step points, and two points per mark kept; the rest (axes) is small
+    marks = sum(len(bounded_marks(c.time[c.censored], c.survival[c.censored] * 100, max(TICKS))[0])
+                for c in panels[0].curves)
+    assert vertices(bounded) < 2 * (2 * CURVE_COLUMNS + 2) + 2 * marks + 500
+    assert vertices(bounded) * 4 < vertices(full)
     a, b = image.imread(bounded), image.imread(full)
     assert a.shape == b.shape
     changed = np.abs(a - b).max(axis=-1) > 0.25
@@ -81,3 +86,24 @@ def test_a_figure_that_cannot_be_drawn_is_an_error_naming_it(tmp_path):
     drawing = Drawing("flowchart", flowchart, (boxes,), tmp_path / "flowchart.png", "Study flowchart", "")
     with pytest.raises(RenderError, match=r"figure 'flowchart' cannot be drawn: .*too many boxes side by side"):
         draw(drawing)
+
+
+def test_censor_marks_are_one_path_that_draws_as_markers_do(tmp_path, monkeypatch):
+    """The censor marks are one path per curve in the SVG (not one element per mark), and the 300-dpi
+    picture is the one matplotlib's "|" markers of the same size draw: only pixels along the ticks'
+    antialiased edges differ."""
+    panels = _panel(3_000)
+    drawn = km_figure(panels, TICKS, "Months", tmp_path / "path.png")
+    def as_markers(ax, times, levels, colour):
+        ax.plot(times, levels, linestyle="none", marker="|", markersize=figures.CENSOR_MARK,
+                markeredgewidth=figures.CENSOR_STROKE, color=colour)
+    monkeypatch.setattr(figures, "_draw_censor_marks", as_markers)
+    markers = km_figure(panels, TICKS, "Months", tmp_path / "markers.png")
+    uses = lambda path: path.with_suffix(".svg").read_text().count("<use")
+    marks = sum(len(bounded_marks(c.time[c.censored], c.survival[c.censored] * 100, max(TICKS))[0])
+                for c in panels[0].curves)
+    assert marks > 500 and uses(markers) - uses(drawn) == marks
+    a, b = image.imread(drawn), image.imread(markers)
+    assert a.shape == b.shape
+    changed = np.abs(a - b).max(axis=-1) > 0.25
+    assert changed.sum() <= 0.002 * changed.size, f"{changed.sum()} pixels differ visibly"
