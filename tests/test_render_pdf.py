@@ -134,3 +134,48 @@ def test_missing_figure_is_an_error(study: Path) -> None:
     document = Document(title="t", blocks=(Figure(key="km", path="missing.png", title="Gone", number=4),))
     with pytest.raises(RenderError, match="Figure 4 .*not found"):
         _write(document, study)
+
+
+SVG_TEXT = """<svg xmlns="http://www.w3.org/2000/svg" width="300" height="100" viewBox="0 0 300 100">
+<text x="10" y="30" style="font-size: 12px; font-family: 'DejaVu Sans'">AVATAR Total 52</text>
+<text x="10" y="70" dx="0 4 4 4" style="font-size: 12px; font-family: 'DejaVu Sans'">Wide</text>
+</svg>"""
+
+
+def _svg_layouts(tmp_path: Path, whole: bool) -> tuple[list[str], list[str]]:
+    """The strings WeasyPrint lays out for SVG text, and the PDF's text as pypdf reads it."""
+    import weasyprint
+    import weasyprint.text.line_break as line_break
+
+    from reportgen.render.pdf import font_face_css, whole_svg_text
+
+    (tmp_path / "t.svg").write_text(SVG_TEXT, encoding="utf-8")
+    laid_out: list[str] = []
+    original = line_break.split_first_line
+    def counted(text, *args, **kwargs):
+        laid_out.append(str(text))
+        return original(text, *args, **kwargs)
+
+    html = f"<style>{font_face_css()}</style><img src='{(tmp_path / 't.svg').as_uri()}'>"
+    target = tmp_path / f"whole-{whole}.pdf"
+    line_break.split_first_line = counted
+    try:
+        if whole:
+            with whole_svg_text():
+                weasyprint.HTML(string=html).write_pdf(target)
+        else:
+            weasyprint.HTML(string=html).write_pdf(target)
+    finally:
+        line_break.split_first_line = original
+    return laid_out, PdfReader(str(target)).pages[0].extract_text().splitlines()
+
+
+def test_plain_svg_text_is_laid_out_once_and_reads_the_same(tmp_path: Path) -> None:
+    """A figure's plain SVG text is laid out as one string, not letter by letter (WeasyPrint's own way);
+    text spaced per letter (``dx``) is still laid out per letter; the PDF's text reads the same."""
+    per_letter, text_before = _svg_layouts(tmp_path, whole=False)
+    whole, text_after = _svg_layouts(tmp_path, whole=True)
+    assert per_letter.count("A") == 3 and "AVATAR Total 52" in per_letter
+    assert whole.count("AVATAR Total 52") == 2 and "A" not in whole  # measured, then drawn: once each
+    assert [s for s in whole if s in "Wide"] == [s for s in per_letter if s in "Wide"]  # dx: per letter, as before
+    assert text_after == text_before and text_after[0] == "AVATAR Total 52"
