@@ -56,6 +56,7 @@ def test_unreadable_and_invalid_yaml(tmp_path):
     with pytest.raises(SpecError, match="cannot read the study spec"):
         load_spec(tmp_path / "nothing.yaml")
     bad = tmp_path / "study.yaml"
-    bad.write_text("study: [unclosed", encoding="utf-8")
-    with pytest.raises(SpecError, match="not valid YAML"):
+    bad.write_text("study:\n  title: [unclosed\n", encoding="utf-8")
+    with pytest.raises(SpecError, match="not valid YAML") as raised:
         load_spec(bad)
+    assert "line 2, column 10" in str(raised.value) and "    title: [unclosed\n             ^" in str(raised.value)
