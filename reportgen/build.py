@@ -37,7 +37,7 @@ from reportgen.render.pdf import write_pdf
 from reportgen.render.templates import render_template
 from reportgen.spec import StudySpec, load_spec
 from reportgen.validation import Validation, checked_registry, validate_data, warning_counts
-from reportgen.workers import DEFAULT_WORKERS, Workers, load_drawing
+from reportgen.workers import DEFAULT_WORKERS, Workers
 
 if TYPE_CHECKING:
     from reportgen.data.derive import Derived
@@ -340,7 +340,7 @@ def analysed(spec: StudySpec, lock: Lock | None, moment: datetime, cache: Cache,
         _balance_warnings(spec, study, progress)
         return validation, inputs, study
     if workers is not None:
-        workers.prepare(load_drawing)  # the figures will be drawn anew: the workers load matplotlib meanwhile
+        workers.prepare_drawing()  # the figures will be drawn anew: the workers load matplotlib meanwhile
     validation = validated(spec, moment.date(), progress)
     study = analyse_study(spec, progress, validation.registry)
     if key:

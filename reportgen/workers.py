@@ -5,9 +5,10 @@ file. :class:`Workers` runs them on forked processes. The processes are started 
 build starts, before the statistics packages are loaded, and import the writing packages
 (WeasyPrint, python-docx) while the main process reads the spec and the data, so those
 imports are off the build's critical path; a build that will draw figures (it computes
-its analysis) asks them to load matplotlib too (:meth:`Workers.prepare`). A rebuild after
-a text edit, which draws nothing, does not wait for matplotlib before writing. They load
-one at a time on two cores (the cores but one), so the main process keeps a core.
+its analysis) asks each of them to load matplotlib too (:meth:`Workers.prepare_drawing`).
+A rebuild after a text edit, which draws nothing, does not wait for matplotlib before
+writing. They load one at a time on two cores (the cores but one), so the main process
+keeps a core.
 
 Every job is a pure function of its arguments (dates included), so the bytes it writes
 do not depend on the process that ran it: serial and parallel builds are identical
@@ -37,11 +38,14 @@ Value = TypeVar("Value")
 _loading: multiprocessing.synchronize.Semaphore | None = None
 
 
-def _start(loading: multiprocessing.synchronize.Semaphore) -> None:
-    """A worker's start: keep the shared semaphore, then load the writers' packages."""
+def _start(loading: multiprocessing.synchronize.Semaphore, drawing: multiprocessing.synchronize.Event) -> None:
+    """A worker's start: keep the shared semaphore, load the writers' packages, then the drawing
+    packages if the build has asked for them meanwhile (``drawing`` is set)."""
     global _loading
     _loading = loading
     _load(_load_writing)
+    if drawing.is_set():
+        _load(load_drawing)
 
 
 def _load(function: Callable[[], None]) -> None:
@@ -83,7 +87,9 @@ class Workers:
         if self.count > 1:
             context = multiprocessing.get_context("fork")
             loading = context.Semaphore(max(1, (os.cpu_count() or 1) - 1))
-            self._pool = ProcessPoolExecutor(self.count, mp_context=context, initializer=_start, initargs=(loading,))
+            self._drawing = context.Event()
+            self._pool = ProcessPoolExecutor(self.count, mp_context=context, initializer=_start,
+                                             initargs=(loading, self._drawing))
             self._pool.submit(int)  # start the processes now, so they warm up during the analysis
 
     def map(self, function: Callable[[Item], Value], items: Iterable[Item]) -> list[Value]:
@@ -94,13 +100,16 @@ class Workers:
         self._used = True
         return list(self._pool.map(function, items))
 
-    def prepare(self, function: Callable[[], None]) -> None:
-        """Have the processes run ``function`` (an import) ahead of their jobs, without waiting for it: one
-        call per process, each taken by whichever process is free (a process that runs it twice finds its
-        imports done)."""
+    def prepare_drawing(self) -> None:
+        """Have every process load the drawing packages ahead of its jobs, without waiting for it.
+
+        A process still starting sees the ``drawing`` event at the end of its start; one already
+        waiting for jobs takes one of the calls submitted here (each is taken by whichever process is
+        free, so a busy process's call may go to another, which finds its imports done: hence both)."""
         if self._pool is not None:
+            self._drawing.set()
             for _ in range(self.count):
-                self._pool.submit(_load, function)
+                self._pool.submit(_load, load_drawing)
 
     def close(self, failed: bool = False) -> None:
         """Let the processes finish; stop them at once if they were never given a job (a build that reused
