@@ -9,6 +9,7 @@ spec decides how levels are labelled and pooled.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from reportgen.data.load import Registry
@@ -41,33 +42,35 @@ def by_patient(table: pd.DataFrame, columns: list[str], patients: pd.Index) -> p
     return table[["patient_id", *columns]].set_index("patient_id").reindex(patients)
 
 
-def _optional_flag(values: pd.Series) -> pd.Series:
-    """A boolean column with missing values as None (object dtype, as the tables expect)."""
-    return values.astype("object").where(values.notna(), None)
+def _optional(values: pd.Series) -> pd.Series:
+    """A column (flags, codes) as Python objects with missing values as None (object dtype, as the
+    tables expect)."""
+    return pd.Series(values.to_numpy(dtype=object, na_value=None), index=values.index, name=values.name)
 
 
-def car_t_outcome(registry: Registry, baseline: pd.DataFrame, conventions: Conventions) -> pd.DataFrame:
-    """Best response to CAR T, time to it, time to failure, and death with its cause.
+def car_t_outcome(registry: Registry, baseline: pd.DataFrame, follow_up: pd.DataFrame,
+                  conventions: Conventions) -> pd.DataFrame:
+    """Best response to CAR T, time to it, time to failure, and death with its cause (from
+    ``follow_up``, each patient's: ``by_patient``).
 
     ``car_t_evaluable``: a best response is recorded (NE included, as a response
     assessment that could not be read); ``car_t_responder``: CR or PR.
     """
     car_t = by_patient(registry["car_t"], ["best_response", "best_response_date"], baseline.index)
-    follow_up = by_patient(registry["follow_up"], ["death_date", "death_cause"], baseline.index)
-    response = car_t["best_response"].astype("object").where(car_t["best_response"].notna(), None)
+    response = _optional(car_t["best_response"])
     evaluable = response.notna()
+    responded = response.isin(RESPONDER_CODES)
     frame = pd.DataFrame(index=baseline.index)
     frame["car_t_response"] = response
     frame["car_t_evaluable"] = evaluable
-    frame["car_t_responder"] = _optional_flag(response.isin(RESPONDER_CODES).where(evaluable))
-    frame["car_t_complete_response"] = _optional_flag((response == "CR").where(evaluable))
-    responded = response.isin(RESPONDER_CODES)
+    frame["car_t_responder"] = _optional(responded.where(evaluable))
+    frame["car_t_complete_response"] = _optional(response.isin(["CR"]).where(evaluable))  # isin: faster than ==
     frame["car_t_time_to_response_months"] = months_between(baseline["infusion_date"], car_t["best_response_date"],
                                                      conventions).where(responded)
     frame["infusion_to_progression_months"] = months_between(baseline["infusion_date"], baseline["first_progression_date"],
                                                       conventions)
     frame["dead"] = follow_up["death_date"].notna()
-    frame["death_cause"] = follow_up["death_cause"].astype("object").where(follow_up["death_cause"].notna(), None)
+    frame["death_cause"] = _optional(follow_up["death_cause"])
     return frame
 
 
@@ -93,26 +96,35 @@ def toxicity(registry: Registry, index: pd.Index) -> pd.DataFrame:
     }
     frame = pd.DataFrame({"toxicity_evaluated": evaluated}, index=index)
     for name, values in flags.items():
-        frame[name] = _optional_flag(values.astype("boolean").where(evaluated))
+        frame[name] = _optional(values.astype("boolean").where(evaluated))
     return frame
 
 
 def _biopsy_in_window(biopsies: pd.DataFrame, index: pd.Index, after: pd.Series | None, until: pd.Series | None,
                       last: bool) -> pd.Series:
-    """The CD19 code of the first (or ``last``) biopsy with after < date <= until; ``none`` if there is none."""
-    frame = biopsies[biopsies["patient_id"].isin(index)]
+    """The CD19 code of the first (or ``last``) biopsy with after < date <= until; ``none`` if there is none.
+
+    ``after`` and ``until`` are aligned with ``index`` (the patients). Each biopsy is
+    placed among the patients once (its position in ``index``); its bounds, and its
+    patient's group, are then taken by that position, not looked up by id.
+    """
+    patient = index.get_indexer(biopsies["patient_id"])
+    dates = biopsies["biopsy_date"].to_numpy()
+    kept = patient >= 0
     if after is not None:
-        frame = frame[frame["biopsy_date"] > frame["patient_id"].map(after)]
+        kept &= dates > after.to_numpy()[patient]
     if until is not None:  # no bound date (e.g. never treated): the window stays open
-        bound = frame["patient_id"].map(until)
-        frame = frame[bound.isna() | (frame["biopsy_date"] <= bound)]
-    # In date order (a stable sort keeps each patient's rows in that order within the group);
-    # the groups' order does not matter, they are reindexed by patient.
-    grouped = frame.sort_values("biopsy_date", kind="stable").groupby("patient_id", sort=False)["cd19_ihc"]
-    chosen = grouped.last() if last else grouped.first()
-    codes = chosen.reindex(index).to_numpy(dtype=object)
-    codes[pd.isna(codes)] = NO_BIOPSY  # one string object for every patient without a biopsy
-    return pd.Series(codes, index=index, name=chosen.name)
+        bound = until.to_numpy()[patient]
+        kept &= np.isnat(bound) | (dates <= bound)
+    # In date order (a stable sort keeps each patient's rows in that order within the group).
+    rows = np.flatnonzero(kept)
+    rows = rows[np.argsort(dates[rows], kind="stable")]
+    grouped = pd.Series(biopsies["cd19_ihc"].to_numpy()[rows]).groupby(patient[rows], sort=False)
+    chosen = (grouped.last() if last else grouped.first()).dropna()  # no code on any biopsy: none
+    codes = np.empty(len(index), dtype=object)
+    codes[:] = NO_BIOPSY  # one string object for every patient without a biopsy
+    codes[chosen.index] = chosen.to_numpy()
+    return pd.Series(codes, index=index, name="cd19_ihc")
 
 
 def cd19_status(registry: Registry, baseline: pd.DataFrame) -> pd.DataFrame:

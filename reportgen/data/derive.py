@@ -90,10 +90,23 @@ class Derived:
         return self.baseline.loc[self.sets[name]]
 
 
+def _year_and_day(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each date's year (counted from 1970), and its day of the year as month * 100 + day (which
+    orders the days of any year alike, leap or not); meaningless where the date is missing."""
+    days = dates.to_numpy(dtype="datetime64[D]")
+    months = days.astype("datetime64[M]")
+    month = months.astype(np.int64)  # months since January 1970
+    return month // 12, month % 12 * 100 + (days - months.astype("datetime64[D]")).astype(np.int64)
+
+
 def _whole_years(birth: pd.Series, on: pd.Series) -> pd.Series:
-    """Age in completed years on a date (birthday not yet reached counts one year less)."""
-    before_birthday = (on.dt.month < birth.dt.month) | ((on.dt.month == birth.dt.month) & (on.dt.day < birth.dt.day))
-    return (on.dt.year - birth.dt.year - before_birthday.astype(int)).astype("Int64")
+    """Age in completed years on a date (birthday not yet reached counts one year less); ``birth``
+    and ``on`` are aligned (the same index), missing where either is."""
+    birth_year, birth_day = _year_and_day(birth)
+    year, day = _year_and_day(on)
+    missing = birth.isna().to_numpy() | on.isna().to_numpy()
+    years = np.where(missing, 0, year - birth_year - (day < birth_day))
+    return pd.Series(pd.arrays.IntegerArray(years, missing), index=on.index)
 
 
 def _per_distinct(values: pd.Series, function: Callable[[object], object], missing: object) -> np.ndarray:
@@ -121,81 +134,97 @@ def _bands(values: pd.Series, upper: int, low: str, high: str) -> np.ndarray:
 
 def _code(values: pd.Series) -> pd.Series:
     """Integer or boolean registry values as string codes ('0', 'Y'), keeping missing as None."""
-    if str(values.dtype) == "boolean":
-        mapped = values.map({True: "Y", False: "N"})
-    else:
-        mapped = pd.Series(_per_distinct(values, str, None), index=values.index)
-    return mapped.where(values.notna(), None).astype("object")
+    code = (lambda flag: "Y" if flag else "N") if str(values.dtype) == "boolean" else str
+    return pd.Series(_per_distinct(values, code, None), index=values.index, dtype=object)
 
 
-def _first_progression(registry: Registry, infusion: pd.Series) -> pd.Series:
-    """Each patient's earliest progression after the infusion (patients without one left out).
+def _next_progression(registry: Registry, origin: pd.Series) -> pd.Series:
+    """Each patient's (of ``origin``'s index) first progression strictly after ``origin`` (NaT when none).
 
-    Each progression looks its patient's infusion up by id (``map``), which is what an
-    inner merge on the patient would give, without copying the table. Here and below,
-    per-patient groups are not sorted by id (``sort=False``): every caller looks them
-    up by patient.
+    Each progression is placed among the patients once, by position; its patient's
+    origin is then taken by that position, and the progressions are grouped by it (a
+    number, not an id, is hashed).
     """
     progressions = registry["progressions"]
-    after = progressions[progressions["progression_date"] > progressions["patient_id"].map(infusion)]
-    return after.groupby("patient_id", sort=False)["progression_date"].min()
+    patient = origin.index.get_indexer(progressions["patient_id"])
+    dates = progressions["progression_date"].to_numpy()
+    after = (patient >= 0) & (dates > origin.to_numpy()[patient])  # numpy: NaT compares as False
+    earliest = pd.Series(dates[after]).groupby(patient[after], sort=False).min()
+    first = np.full(len(origin), np.datetime64("NaT"), dtype=dates.dtype)
+    first[earliest.index.to_numpy()] = earliest.to_numpy()
+    return pd.Series(first, index=origin.index, name="progression_date")
 
 
-def _first_treatment(registry: Registry, first_progression: pd.Series) -> pd.DataFrame:
-    """Each progressed patient's first post-CAR T line starting on or after the first progression
-    (by start date, then line number; a column's first non-missing value, as ``first`` takes it)."""
-    lines = registry["treatment_lines"]
-    post = lines[lines["role"].isin(["post_car_t"])]  # isin: hashed, several times faster than == on text
-    post = post[post["start_date"] >= post["patient_id"].map(first_progression)]
+def _first_treatment(lines: pd.DataFrame, patient: np.ndarray, first_progression: pd.Series) -> pd.DataFrame:
+    """Each patient's (of ``first_progression``'s index) first post-CAR T line starting on or after the
+    first progression (by start date, then line number; a column's first non-missing value, as
+    ``first`` takes it); missing for a patient without one.
+
+    ``patient`` is each line's position among the patients: the lines are grouped by it.
+    """
+    post = lines["role"].isin(["post_car_t"]).to_numpy() & (patient >= 0)  # isin: faster than == on text
+    post &= lines["start_date"].to_numpy() >= first_progression.to_numpy()[patient]  # numpy: NaT compares as False
+    columns = ["regimen", "start_date", "line_number", "best_response", "best_response_date"]
+    chosen = lines.loc[post, columns].assign(patient=patient[post])
     # A stable sort by start and line keeps each patient's lines in that order within the group.
-    post = post.sort_values(["start_date", "line_number"], kind="stable")
-    return post.groupby("patient_id", sort=False)[["regimen", "start_date", "line_number", "best_response",
-                                                   "best_response_date"]].first()
+    chosen = chosen.sort_values(["start_date", "line_number"], kind="stable")
+    first = chosen.groupby("patient", sort=False)[columns].first().reindex(range(len(first_progression)))
+    return first.set_axis(first_progression.index)
+
+
+def _count(patient: np.ndarray, rows: np.ndarray, patients: int) -> np.ndarray:
+    """How many of the ``rows`` (a mask) each of the ``patients`` has; ``patient`` is each row's
+    position among them (-1 for none)."""
+    return np.bincount(patient[rows & (patient >= 0)], minlength=patients)
 
 
 def derive_baseline(registry: Registry, conventions: Conventions) -> pd.DataFrame:
-    """One row per patient: characteristics at CAR T eligibility and the post-CAR T course."""
-    patients = registry["patients"].set_index("patient_id")
-    car_t = registry["car_t"].set_index("patient_id")
-    diagnoses = registry["diagnoses"].set_index("patient_id")
-    lines = registry["treatment_lines"]
-    prior = lines.loc[lines["role"].isin(["prior"]), ["patient_id", "autologous_transplant"]]
-    bridging = lines.loc[lines["role"].isin(["bridging"]), ["patient_id"]]
+    """One row per patient: characteristics at CAR T eligibility and the post-CAR T course.
 
-    frame = pd.DataFrame(index=patients.index)
-    frame["age"] = _whole_years(patients["birth_date"], car_t["eligibility_date"].reindex(frame.index))
+    Each one-row-per-patient table is aligned on the patients once (a patient id is
+    looked up once per table, not once per column); each treatment line is placed among
+    the patients once, by position, with which the lines are then counted and grouped.
+    """
+    patients = registry["patients"].set_index("patient_id")
+    car = registry["car_t"].set_index("patient_id").reindex(patients.index)
+    diagnoses = registry["diagnoses"].set_index("patient_id").reindex(patients.index)
+    lines = registry["treatment_lines"]
+    line_patient = patients.index.get_indexer(lines["patient_id"])
+    prior = lines["role"].isin(["prior"]).to_numpy()  # isin: faster than == on text
+    bridging = lines["role"].isin(["bridging"]).to_numpy()
+    transplant = lines["autologous_transplant"].to_numpy(dtype=bool, na_value=False)
+
+    frame = pd.DataFrame(index=car.index)  # the patients' ids, car's own index: car's columns are set without aligning
+    frame["age"] = _whole_years(patients["birth_date"], car["eligibility_date"])
     frame["age_ge_65"] = frame["age"] >= 65
-    frame["sex_male"] = patients["sex"] == "M"
-    car = car_t.reindex(frame.index)
+    frame["sex_male"] = patients["sex"].isin(["M"])  # isin: faster than == on text
     frame["ecog"] = _bands(car["ecog"], 1, "0-1", "2+")
     frame["ldh_elevated"] = _code(car["ldh_elevated"])
     frame["stage"] = _bands(car["ann_arbor_stage"], 2, "I-II", "III-IV")
     frame["aaipi"] = _code(car["aaipi"])
-    frame["histology"] = diagnoses["histology"].reindex(frame.index)
+    frame["histology"] = diagnoses["histology"]
     frame["hctci_evaluated"] = car["hctci_evaluated"].fillna(False).astype(bool)
     frame["hctci_ge_1"] = (car["hctci_score"] >= 1).fillna(False).astype(bool)
-    prior_by_patient = prior.groupby("patient_id", sort=False)
-    frame["prior_lines"] = prior_by_patient.size().reindex(frame.index, fill_value=0)
-    frame["prior_asct"] = prior_by_patient["autologous_transplant"].any().reindex(
-        frame.index, fill_value=False).astype(bool)
-    frame["diagnosis_to_eligibility_years"] = years_between(diagnoses["diagnosis_date"].reindex(frame.index),
-                                                     car["eligibility_date"], conventions)
+    frame["prior_lines"] = _count(line_patient, prior, len(frame))
+    frame["prior_asct"] = _count(line_patient, prior & transplant, len(frame)) > 0
+    frame["diagnosis_to_eligibility_years"] = years_between(diagnoses["diagnosis_date"], car["eligibility_date"],
+                                                            conventions)
     frame["status_before_leukapheresis"] = car["status_before_leukapheresis"]
-    frame["bridging"] = frame.index.isin(bridging["patient_id"])
+    frame["bridging"] = _count(line_patient, bridging, len(frame)) > 0
     frame["status_before_infusion"] = car["status_before_infusion"]
     frame["product"] = car["product"]
     frame["car_t_line"] = car["car_t_line"]
     frame["infusion_date"] = car["infusion_date"]
 
-    first_progression = _first_progression(registry, car["infusion_date"])
-    first_treatment = _first_treatment(registry, first_progression)
-    frame["first_progression_date"] = first_progression.reindex(frame.index)
-    frame["first_treatment_regimen"] = first_treatment["regimen"].reindex(frame.index)
-    frame["first_treatment_start"] = first_treatment["start_date"].reindex(frame.index)
-    frame["first_treatment_response"] = first_treatment["best_response"].reindex(frame.index)
-    frame["first_treatment_response_date"] = first_treatment["best_response_date"].reindex(frame.index)
+    first_progression = _next_progression(registry, car["infusion_date"])
+    first_treatment = _first_treatment(lines, line_patient, first_progression)
+    frame["first_progression_date"] = first_progression
+    frame["first_treatment_regimen"] = first_treatment["regimen"]
+    frame["first_treatment_start"] = first_treatment["start_date"]
+    frame["first_treatment_response"] = first_treatment["best_response"]
+    frame["first_treatment_response_date"] = first_treatment["best_response_date"]
     frame["infusion_to_first_treatment_months"] = months_between(car["infusion_date"], frame["first_treatment_start"],
-                                                          conventions)
+                                                                 conventions)
     frame["early_failure"] = frame["infusion_to_first_treatment_months"] <= conventions.early_failure_months
     return frame
 
@@ -218,7 +247,7 @@ def _set_members(baseline: pd.DataFrame, registry: Registry, rule: AnalysisSet, 
         name, wanted = rule.condition
         return meeting(baseline.loc[sets[rule.of], spec.variables[name].column], wanted)
     if rule.rule == "first_treatment_after_progression":
-        return baseline.index[baseline["first_treatment_regimen"] == rule.regimen]
+        return baseline.index[baseline["first_treatment_regimen"].isin([rule.regimen])]  # isin: faster than ==
     lines = registry["treatment_lines"]
     before = lines[lines["regimen"].isin([rule.regimen]) & lines["role"].isin(["prior", "bridging"])]
     before = before.merge(baseline[["infusion_date"]], left_on="patient_id", right_index=True)
@@ -245,27 +274,23 @@ def _set_step(name: str, rule: AnalysisSet, members: pd.Index, flow: list[FlowSt
                     exclusions=(Exclusion(reason, parent_n - len(members)),))
 
 
-def _next_progression(registry: Registry, origin: pd.Series) -> pd.Series:
-    """Each patient's first progression strictly after ``origin`` (NaT when none)."""
-    progressions = registry["progressions"]
-    after = progressions[progressions["progression_date"] > progressions["patient_id"].map(origin)]
-    return after.groupby("patient_id", sort=False)["progression_date"].min().reindex(origin.index)
-
-
-def _endpoints(registry: Registry, baseline: pd.DataFrame, conventions: Conventions) -> pd.DataFrame:
-    """Time (months) and event of every endpoint kind, per patient (NaN where it has no origin).
+def _endpoints(registry: Registry, baseline: pd.DataFrame, follow_up: pd.DataFrame,
+               conventions: Conventions) -> pd.DataFrame:
+    """Time (months) and event of every endpoint kind, per patient (NaN where it has no origin);
+    ``follow_up`` holds each patient's death and last contact dates.
 
     - ``pfs``/``os``: from the infusion; ``pfs2``/``os2``: from the first treatment for
       progression; PFS ends at the next progression or death, OS at death, both
       censored at the last contact.
     - ``dor2``: from the first treatment's best response (CR or PR) to the end of PFS2.
     """
-    follow_up = by_patient(registry["follow_up"], ["death_date", "last_contact_date"], baseline.index)
     death, last_contact = follow_up["death_date"], follow_up["last_contact_date"]
     columns = {}
     pfs_ends = {}
-    for kind, origin in (("", baseline["infusion_date"]), ("2", baseline["first_treatment_start"])):
-        progression = _next_progression(registry, origin)
+    # the next progression after the infusion is the first progression after CAR T, already in the baseline
+    treatment = baseline["first_treatment_start"]
+    for kind, origin, progression in (("", baseline["infusion_date"], baseline["first_progression_date"]),
+                                      ("2", treatment, _next_progression(registry, treatment))):
         # the earlier of the next progression and death (either alone when the other is missing)
         pfs_end = pfs_ends[kind] = progression.where(~(death < progression), death).fillna(death)
         has_origin = origin.notna()
@@ -380,12 +405,17 @@ def derive(registry: Registry, spec: StudySpec) -> Derived:
     if len(regimens_before) > 1:
         raise AnalysisError("only one regimen can be followed before CAR T (analysis sets with the rule "
                             f"treated_before_car_t name {', '.join(sorted(regimens_before))})")
-    # The course's columns, side by side with the baseline's in one copy (as left joins on the patient).
-    course = [_endpoints(registry, baseline, conventions), car_t_outcome(registry, baseline, conventions),
+    # Each patient's follow-up, looked up once for the endpoints and the CAR T outcome.
+    follow_up = by_patient(registry["follow_up"], ["death_date", "last_contact_date", "death_cause"], baseline.index)
+    # The course's columns, side by side with the baseline's (as left joins on the patient), in one
+    # frame that takes every column as it is (copy=False: no copy, and no consolidating copy either).
+    course = [_endpoints(registry, baseline, follow_up, conventions),
+              car_t_outcome(registry, baseline, follow_up, conventions),
               toxicity(registry, baseline.index), cd19_status(registry, baseline)]
     course += [regimen_before_car_t(registry, baseline, regimen, conventions).reindex(baseline.index)
                for regimen in regimens_before]
-    baseline = pd.concat([baseline, *course], axis=1)
+    columns = {name: frame[name] for frame in (baseline, *course) for name in frame.columns}
+    baseline = pd.DataFrame(columns, index=baseline.index, copy=False)
 
     sets: dict[str, pd.Index] = {}
     for name, rule in spec.analysis_sets.items():

@@ -60,8 +60,36 @@ def _missing_columns(table: RawTable) -> list[Problem]:
             for column in schema.column_names if column not in table.frame.columns]
 
 
+class Strings:
+    """The Python string made for each distinct text of a column so far, by column name.
+
+    Every row and table holding a text in a column is given the same string object: a
+    patient id held by eight tables, or a code held by most rows, is stored once. The
+    texts are looked up in Arrow (hashed in C++), so a text seen before costs no Python
+    object and no Python-level step; strings are made only for the texts not seen yet.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[str, tuple[pa.Array, np.ndarray]] = {}
+
+    def of(self, column: str, texts: pa.Array) -> np.ndarray:
+        """The string object of each of ``texts`` (Arrow large strings, of the column named
+        ``column``): a new object array."""
+        seen, strings = self._made.get(column, (pa.array([], type=pa.large_string()), np.empty(0, dtype=object)))
+        if texts.equals(seen):  # the texts seen, in their order: as the patient ids of most tables
+            return strings.copy()
+        found = pc.index_in(texts, value_set=seen)
+        if found.null_count:
+            new = pc.unique(texts.filter(found.is_null()))
+            seen = pa.concat_arrays([seen, new])
+            strings = np.concatenate([strings, new.to_numpy(zero_copy_only=False)])
+            self._made[column] = seen, strings
+            found = pc.index_in(texts, value_set=seen)
+        return strings[found.to_numpy()]
+
+
 def _type_column(frame: pd.DataFrame, column: Column, file: str, problems: list[Problem],
-                 strings: dict[str, str]) -> pd.Series:
+                 strings: Strings) -> pd.Series:
     """Type one column; every bad value becomes a Problem with the row's patient id.
 
     Each distinct value is judged once (a column of dates holds a few thousand distinct
@@ -69,7 +97,8 @@ def _type_column(frame: pd.DataFrame, column: Column, file: str, problems: list[
     takes its value's result by position. Python objects are made only for the Problems
     of the rows that fail and for the distinct values of id, code and text columns (one
     string object per text, shared through ``strings`` by every row and table holding
-    it). The typed columns are plain pandas dtypes: datetime64[ns], Int64, boolean, object.
+    it in this column). The typed columns are plain pandas dtypes: datetime64[ns], Int64,
+    boolean, object.
     """
     rows, distinct = _distinct(frame[column.name])
     text = distinct.str.strip()
@@ -114,7 +143,9 @@ def _type_column(frame: pd.DataFrame, column: Column, file: str, problems: list[
         known = _mask(text.isin(column.codes))
         report(~empty & ~known, f"unknown code (known: {', '.join(column.codes)})")
         keep &= known
-    return pd.Series(_strings(text, keep, strings)[rows], index=frame.index, dtype=object)
+    values = strings.of(column.name, _arrow(text))
+    values[~keep] = None
+    return pd.Series(values[rows], index=frame.index, dtype=object)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -134,8 +165,9 @@ def _mask(values: pd.Series) -> np.ndarray:
 
 
 def _arrow(text: pd.Series) -> pa.Array:
-    """The Arrow array under a text column (no copy)."""
-    return pa.array(text.array)
+    """The Arrow array under a text column, in one piece (copied only when pandas holds it in chunks)."""
+    array = pa.array(text.array)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def _dates(text: pd.Series, shaped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,23 +213,16 @@ def _whole_numbers(text: pd.Series, empty: np.ndarray) -> tuple[np.ndarray, np.n
     return numbers, whole
 
 
-def _strings(text: pd.Series, keep: np.ndarray, strings: dict[str, str]) -> np.ndarray:
-    """The texts as Python strings where ``keep``, None elsewhere (an object array).
+def _typed(table: RawTable, problems: list[Problem], strings: Strings) -> pd.DataFrame:
+    """One table typed, a column per schema column.
 
-    A text already seen in the export is given the string object made for it then
-    (``strings``): a patient id held by eight tables, or a code held by most rows, is
-    stored once.
+    The columns are kept as typed (``copy=False``), not consolidated into one block per
+    dtype, which would copy every value (and touch every string object) once more: the
+    checks and derivations read the tables column by column.
     """
-    values = np.empty(len(text), dtype=object)
-    values[:] = [strings.setdefault(value, value) for value in text.to_numpy(dtype=object)]
-    values[~keep] = None
-    return values
-
-
-def _typed(table: RawTable, problems: list[Problem], strings: dict[str, str]) -> pd.DataFrame:
     schema = next(schema for schema in REGISTRY_TABLES if schema.name == table.name)
     return pd.DataFrame({column.name: _type_column(table.frame, column, table.where, problems, strings)
-                         for column in schema.columns}, index=table.frame.index)
+                         for column in schema.columns}, index=table.frame.index, copy=False)
 
 
 def type_export(raw: RawExport) -> Loaded:
@@ -209,7 +234,7 @@ def type_export(raw: RawExport) -> Loaded:
     problems = list(raw.problems)
     complete = not raw.problems
     tables: dict[str, pd.DataFrame] = {}
-    strings: dict[str, str] = {}
+    strings = Strings()
     for name, table in raw.tables.items():
         missing = _missing_columns(table)
         problems += missing

@@ -173,8 +173,11 @@ def _read_csv_arrow(path: Path, delimiter: str) -> pd.DataFrame | None:
         return None
     parse = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     one_thread = pa_csv.ReadOptions(use_threads=False)
+    # The names are read from a first block of 64 KiB, not the default megabyte of rows (a
+    # header longer than that is left to pandas).
+    header = pa_csv.ReadOptions(use_threads=False, block_size=1 << 16)
     try:
-        names = pa_csv.open_csv(pa.BufferReader(content), read_options=one_thread, parse_options=parse).schema.names
+        names = pa_csv.open_csv(pa.BufferReader(content), read_options=header, parse_options=parse).schema.names
         if len(set(names)) < len(names) or "" in names:
             return None
         table = pa_csv.read_csv(pa.BufferReader(content), read_options=one_thread, parse_options=parse,

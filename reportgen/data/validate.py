@@ -14,17 +14,33 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import take
 
 from reportgen.data.load import Registry
 from reportgen.data.schema import PATIENTS, REGISTRY_TABLES
 from reportgen.errors import DataValidationError, Problem, errors_of, summarize_problems
 
 
-def _duplicates(registry: Registry) -> list[Problem]:
+def _patient_numbers(frame: pd.DataFrame, position: np.ndarray, patients: int) -> np.ndarray:
+    """Each row's patient as a number, the same for the same id: its ``position`` among the
+    ``patients`` patients, else (an id not among them, or a missing one) a number after those."""
+    numbers = position.copy()
+    others = position < 0
+    if others.any():  # a missing id is factorized as -1: numbered ``patients``, the others after it
+        numbers[others] = patients + 1 + pd.factorize(frame["patient_id"].to_numpy()[others])[0]
+    return numbers
+
+
+def _duplicates(registry: Registry, patients: int, rows: dict[str, np.ndarray]) -> list[Problem]:
+    """Rows whose key (the patient, and for a table of several rows per patient what tells them
+    apart) repeats an earlier row's. Patients are compared by number (``_patient_numbers``), not
+    hashed again by id."""
     problems = []
     for schema in REGISTRY_TABLES:
         frame = registry[schema.name]
-        duplicated = frame.duplicated(list(schema.key), keep="first")
+        numbers = _patient_numbers(frame, rows[schema.name], patients)
+        key = pd.DataFrame({column: numbers if column == "patient_id" else frame[column] for column in schema.key})
+        duplicated = key.duplicated(keep="first").to_numpy()
         for index in frame.index[duplicated]:
             what = "patient" if schema.one_row_per_patient else "record " + ", ".join(schema.key)
             problems.append(Problem(registry.file_of(schema.name), frame.at[index, "patient_id"],
@@ -32,26 +48,27 @@ def _duplicates(registry: Registry) -> list[Problem]:
     return problems
 
 
-def _orphans_and_gaps(registry: Registry) -> list[Problem]:
+def _orphans_and_gaps(registry: Registry, ids: pd.Index, rows: dict[str, np.ndarray]) -> list[Problem]:
     """Records of unknown patients, and patients lacking a one-row-per-patient record.
 
-    Membership is tested column against column (hashed once, in C); Python sets are made
-    only of the ids found wanting. A missing id (an empty patient_id, reported by typing)
-    is neither an orphan nor a patient without records.
+    ``rows`` holds each table's row positions among the patients' ``ids`` (-1: an id not
+    among them), so no id is hashed again here; Python sets are made only of the ids
+    found wanting. A missing id (an empty patient_id, reported by typing) is neither an
+    orphan nor a patient without records.
     """
-    patients = registry["patients"]["patient_id"]
     problems = []
     for schema in REGISTRY_TABLES:
         if schema is PATIENTS:
             continue
         frame = registry[schema.name]
-        orphans = frame["patient_id"][~frame["patient_id"].isin(patients)].dropna()
+        orphans = frame["patient_id"][rows[schema.name] < 0].dropna()
         for patient in sorted(set(orphans)):
             problems.append(Problem(registry.file_of(schema.name), patient, "patient_id",
                                     f"record of a patient who is not in {registry.file_of('patients')}"))
         if schema.one_row_per_patient:
-            lacking = patients[~patients.isin(frame["patient_id"])].dropna()
-            for patient in sorted(set(lacking)):
+            recorded = np.zeros(len(ids), dtype=bool)
+            recorded[rows[schema.name][rows[schema.name] >= 0]] = True
+            for patient in sorted(set(ids[~recorded].dropna())):
                 problems.append(Problem(registry.file_of(schema.name), patient, "patient_id",
                                         "patient has no record in this table"))
     return problems
@@ -62,42 +79,59 @@ def _order(
     among: pd.Series | None = None,
 ) -> list[Problem]:
     """Rows (of those ``among``, by default all) where date ``later`` precedes date ``earlier``;
-    reported on ``column`` (default ``later``)."""
+    reported on ``column`` (default ``later``). A missing date (NaT) precedes nothing."""
     column = column or later
-    bad = frame[earlier].notna() & frame[later].notna() & (frame[later] < frame[earlier])
+    bad = frame[later].to_numpy() < frame[earlier].to_numpy()  # numpy: NaT compares as False
     if among is not None:
-        bad &= among
+        bad &= among.to_numpy()
     return [
         Problem(file, frame.at[i, "patient_id"], column, message, str(frame.at[i, column].date()))
         for i in frame.index[bad]
     ]
 
 
-def _per_patient(registry: Registry) -> pd.DataFrame:
-    """The one-row-per-patient dates (and vital status), one row per patient of patients.csv.
+def _patient_rows(registry: Registry, ids: pd.Index) -> dict[str, np.ndarray]:
+    """For every table, each row's position among the patients' ``ids`` (-1 for an id not among them).
 
-    Each table's first row per patient is looked up by id (a left merge on the unique
-    patient_id, without merging whole frames).
+    Each table's ids are hashed once, here: the checks of duplicates, of orphans, of
+    patients without records, and of dates across tables all look patients up by these
+    positions.
     """
-    first = registry["patients"][["patient_id", "birth_date"]].drop_duplicates("patient_id")
-    patients = pd.Index(first["patient_id"])
+    return {schema.name: ids.get_indexer(registry[schema.name]["patient_id"]) for schema in REGISTRY_TABLES}
+
+
+def _per_patient(registry: Registry, first: pd.DataFrame, rows: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The one-row-per-patient dates (and vital status), one row per patient of patients.csv
+    (``first``: the first row of each).
+
+    Each patient's first row of each table is taken (as a left merge on the unique
+    patient_id gives it, without merging whole frames); a patient without one has
+    missing values (NaT, NaN).
+    """
     columns = {"patient_id": first["patient_id"].to_numpy(), "birth_date": first["birth_date"].to_numpy()}
     for table, names in (("diagnoses", ["diagnosis_date"]),
                          ("car_t", ["eligibility_date", "leukapheresis_date", "infusion_date", "best_response_date"]),
                          ("follow_up", ["last_contact_date", "death_date", "vital_status"])):
-        rows = registry[table].drop_duplicates("patient_id").set_index("patient_id")[names].reindex(patients)
-        columns.update({name: rows[name].to_numpy() for name in names})
+        position = rows[table]
+        firsts = np.flatnonzero((position >= 0) & ~pd.Series(position).duplicated().to_numpy())
+        row = np.full(len(first), -1)  # each patient's first row in the table, -1 for none
+        row[position[firsts]] = firsts
+        columns.update({name: take(registry[table][name].to_numpy(), row, allow_fill=True) for name in names})
     return pd.DataFrame(columns)
 
 
-def _with_dates(frame: pd.DataFrame, per_patient: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``frame`` whose patient is in ``per_patient``, in order, with that patient's
-    dates and vital status beside them (as an inner merge on patient_id gives them; the
-    patient's best_response_date is left out, the treatment lines have their own)."""
-    position = pd.Index(per_patient["patient_id"]).get_indexer(frame["patient_id"])
+def _with_dates(frame: pd.DataFrame, position: np.ndarray, per_patient: pd.DataFrame,
+                dates: list[str]) -> pd.DataFrame:
+    """The rows of ``frame`` whose patient is in ``per_patient`` (``position``: each row's
+    position there, -1 for none), in order, with that patient's ``dates`` beside them (as
+    an inner merge on patient_id gives them).
+
+    When every row's patient is known (a valid export), the rows are not copied: the
+    dates are added to a shallow copy of ``frame``.
+    """
     rows = np.flatnonzero(position >= 0)
-    joined = frame.take(rows)
-    for name in per_patient.columns.drop(["patient_id", "best_response_date"]):
+    joined = frame.copy(deep=False) if len(rows) == len(frame) else frame.take(rows)
+    for name in dates:
         joined[name] = per_patient[name].to_numpy()[position[rows]]
     return joined
 
@@ -114,7 +148,7 @@ def _date_order(registry: Registry, per_patient: pd.DataFrame, joined: dict[str,
     problems += _order(per_patient, registry.file_of("follow_up"), "infusion_date", "last_contact_date",
                        "last contact before CAR T infusion")
     problems += _order(per_patient, registry.file_of("follow_up"), "diagnosis_date", "death_date", "death before diagnosis")
-    dead = per_patient["vital_status"] == "dead"
+    dead = per_patient["vital_status"].isin(["dead"])  # isin: faster than == on text
     for i in per_patient.index[dead & per_patient["death_date"].isna()]:
         problems.append(Problem(registry.file_of("follow_up"), per_patient.at[i, "patient_id"], "death_date",
                                 "vital status is dead but the death date is empty"))
@@ -166,12 +200,12 @@ def _after_death_or_contact(registry: Registry, per_patient: pd.DataFrame,
 
 def _future_dates(registry: Registry, as_of: date) -> list[Problem]:
     """Dates after the data lock (or today): a typo in the year, or a date that has not happened yet."""
-    limit = pd.Timestamp(as_of)
+    limit = np.datetime64(as_of)
     problems = []
     for schema in REGISTRY_TABLES:
         frame = registry[schema.name]
         for column in (c.name for c in schema.columns if c.kind == "date"):
-            late = frame[column].notna() & (frame[column] > limit)
+            late = frame[column].to_numpy() > limit  # numpy: NaT compares as False
             problems += [Problem(registry.file_of(schema.name), frame.at[i, "patient_id"], column,
                                  f"date after the data's reference date {as_of.isoformat()} (the lock, or today)",
                                  str(frame.at[i, column].date())) for i in frame.index[late]]
@@ -213,10 +247,17 @@ def _plausible_values(registry: Registry, per_patient: pd.DataFrame) -> list[Pro
 
 def check_registry(registry: Registry, as_of: date | None = None) -> list[Problem]:
     """Every consistency problem of a typed registry, errors and warnings (dates after ``as_of`` are errors)."""
-    per_patient = _per_patient(registry)
-    joined = {name: _with_dates(registry[name], per_patient)
-              for name in ("treatment_lines", "progressions", "biopsies")}
-    problems = _duplicates(registry) + _orphans_and_gaps(registry) + _date_order(registry, per_patient, joined)
+    first = registry["patients"][["patient_id", "birth_date"]].drop_duplicates("patient_id")
+    ids = pd.Index(first["patient_id"])
+    rows = _patient_rows(registry, ids)
+    per_patient = _per_patient(registry, first, rows)
+    # each table with the per-patient dates its checks compare with
+    joined = {name: _with_dates(registry[name], rows[name], per_patient, dates) for name, dates in (
+        ("treatment_lines", ["leukapheresis_date", "infusion_date", "last_contact_date", "death_date"]),
+        ("progressions", ["diagnosis_date", "infusion_date", "last_contact_date", "death_date"]),
+        ("biopsies", ["death_date"]))}
+    problems = _duplicates(registry, len(ids), rows) + _orphans_and_gaps(registry, ids, rows)
+    problems += _date_order(registry, per_patient, joined)
     problems += _after_death_or_contact(registry, per_patient, joined) + _plausible_values(registry, per_patient)
     if as_of is not None:
         problems += _future_dates(registry, as_of)
