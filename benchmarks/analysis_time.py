@@ -33,7 +33,6 @@ import argparse
 import itertools
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from build_time import GENERATOR, study_for  # benchmarks/build_time.py, beside this file
+from build_time import study_for  # benchmarks/build_time.py, beside this file
+from scaled_registry import generated_registry
 
 from reportgen import stats
 from reportgen.analysis.study import analyse
@@ -117,9 +117,7 @@ def ipw_step(data: pd.DataFrame) -> stats.CoxResult:
 
 def study_analysis(patients: int, folder: Path) -> Callable[[], object]:
     """The example study's analyse over a fresh SYNTHETIC registry of ``patients``, derived now."""
-    data = folder / "data"
-    subprocess.run([sys.executable, str(GENERATOR), "--out", str(data), "--patients", str(patients)],
-                   check=True, capture_output=True)
+    data = generated_registry(folder, patients)
     spec = load_spec(study_for(data, folder) / "study.yaml")
     derived = derive(checked_registry(validated(spec, build_moment(None).date())), spec)
     return lambda: analyse(derived, spec)
