@@ -4,4 +4,5 @@ The data flow one way: load → validate → derive → analyse → results → 
 document → write. See DESIGN.md in the project's shared folder and README.md.
 """
 
-__version__ = "0.1.0"
+#: The release, in semantic versioning (MAJOR.MINOR.PATCH); CHANGELOG.md says what each one changed.
+__version__ = "0.2.0"

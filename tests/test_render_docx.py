@@ -13,10 +13,11 @@ from docx.shared import Inches
 
 from reportgen.document.model import Document, Figure, Paragraph, Run
 from reportgen.errors import RenderError
+from reportgen.format.style import TEMPLATES
 from reportgen.render.docx import write_docx
 from render_sample import HOSTILE, small_document, small_table, table_one, tiny_png
 
-REFERENCE = Path(__file__).resolve().parent.parent / "templates" / "reference.docx"
+REFERENCE = TEMPLATES / "reference.docx"
 WHEN = datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc)
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from reportgen.document.model import Cell, Document, Paragraph, Run, Table, TableRow
+from reportgen.format.style import TEMPLATES
 from reportgen.render.html import block_html, document_html
 from render_sample import HOSTILE, small_document
 
-CSS = Path(__file__).resolve().parent.parent / "templates" / "house.css"
+CSS = TEMPLATES / "house.css"
 VOID = {"meta", "img", "col", "br", "link"}
 
 

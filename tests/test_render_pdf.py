@@ -11,10 +11,11 @@ from pypdf import PdfReader
 
 from reportgen.document.model import Document, Figure
 from reportgen.errors import RenderError
+from reportgen.format.style import TEMPLATES
 from reportgen.render.pdf import SANS_FAMILY, SERIF_FAMILY, safe_url_fetcher, write_pdf
 from render_sample import HOSTILE, manuscript_document, small_document, tiny_png
 
-CSS = Path(__file__).resolve().parent.parent / "templates" / "house.css"
+CSS = TEMPLATES / "house.css"
 WHEN = datetime(2024, 5, 1, tzinfo=timezone.utc)
 
 

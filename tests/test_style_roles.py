@@ -14,10 +14,10 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Cm
 
 from reportgen.document.model import CELL_ROLES, PARAGRAPH_ROLES
+from reportgen.format.style import TEMPLATES
 from reportgen.render.docx import REQUIRED_STYLES, TABLE_STYLE
 from reportgen.render.pdf import SANS_FAMILY, SERIF_FAMILY
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ROLES = (*PARAGRAPH_ROLES, *CELL_ROLES)
 
 
@@ -71,9 +71,9 @@ def test_css_asks_for_the_fonts_the_pdf_writer_declares() -> None:
 
 
 def test_committed_reference_docx_matches_its_script(tmp_path: Path) -> None:
-    """templates/make_reference_docx.py is the source of truth; the .docx must be its current output."""
+    """reportgen/templates/make_reference_docx.py is the source of truth; the .docx must be its current output."""
     fresh = tmp_path / "reference.docx"
     subprocess.run([sys.executable, str(TEMPLATES / "make_reference_docx.py"), str(fresh)], check=True,
                    capture_output=True)
     assert fresh.read_bytes() == (TEMPLATES / "reference.docx").read_bytes(), (
-        "templates/reference.docx is stale: run python templates/make_reference_docx.py")
+        "reportgen/templates/reference.docx is stale: run python reportgen/templates/make_reference_docx.py")

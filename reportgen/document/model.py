@@ -3,8 +3,8 @@
 A manuscript is a ``Document``: metadata and a flat sequence of blocks. The PDF writer
 and the DOCX writer read only these nodes, so the two outputs cannot diverge in
 content. Nodes name style *roles* (``caption``, ``table-note``), never looks: a role
-is a CSS class in ``templates/house.css`` and a paragraph style of the same name in
-``templates/reference.docx``.
+is a CSS class in ``reportgen/templates/house.css`` and a paragraph style of the same name in
+``reportgen/templates/reference.docx``.
 """
 
 from __future__ import annotations

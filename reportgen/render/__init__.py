@@ -2,7 +2,7 @@
 
 Both writers read only the document model (``reportgen.document.model``), so the
 PDF and the Word file cannot differ in content; their looks come from
-``templates/house.css`` and ``templates/reference.docx``, one style per role.
+``reportgen/templates/house.css`` and ``reportgen/templates/reference.docx``, one style per role.
 WeasyPrint itself is imported only when a PDF is written (it is slow to load).
 """
 

@@ -125,7 +125,7 @@ class _Writer:
         except KeyError:
             raise RenderError(
                 f"style {name!r} is not defined in the reference document {str(self.reference)!r}; "
-                "regenerate it with templates/make_reference_docx.py or add the style"
+                "regenerate it with reportgen/templates/make_reference_docx.py or add the style"
             ) from None
 
     def set_style(self, paragraph, name: str) -> None:

@@ -1,4 +1,4 @@
-"""Document model → one semantic HTML page, styled only by ``templates/house.css``.
+"""Document model → one semantic HTML page, styled only by ``reportgen/templates/house.css``.
 
 Every node becomes plain HTML whose ``class`` is its style role (``p.body``,
 ``td.level``), so the look lives in the stylesheet and the PDF writer only has to

@@ -11,7 +11,7 @@ from reportgen.errors import RenderError
 from reportgen.render.pdf import bundled_font_dir
 
 
-#: The house page margin (templates/house.css ``@page { margin: 2.5cm }``) in points:
+#: The house page margin (reportgen/templates/house.css ``@page { margin: 2.5cm }``) in points:
 #: text above the top margin is the running header, below the bottom one the footer.
 BODY_MARGIN_PT = 2.5 / 2.54 * 72
 #: The gap between a line number's right edge and the text (the PDF's, and Word's w:distance).
