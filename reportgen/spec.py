@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -522,6 +523,25 @@ def _parsed_yaml(text: str) -> object:
         return yaml.safe_load(text)
 
 
+def _line_of(text: str, where: str) -> int | None:
+    """The line (from 1) of the deepest part of the key path ``where`` ('endpoints.os2.kind',
+    'tables.t1.sets[0]') found in the YAML ``text``; None when not even its first key is there."""
+    node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    line = None
+    for part in re.findall(r"\[\d+\]|[^.\[\]]+", where):
+        if isinstance(node, yaml.MappingNode) and not part.startswith("["):
+            found = next(((key, value) for key, value in node.value if str(key.value) == part), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and part.startswith("[") and int(part[1:-1]) < len(node.value):
+            node = node.value[int(part[1:-1])]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
 def load_spec(path: str | Path) -> StudySpec:
     """Read and validate a study spec. Raises SpecError naming the file and the key."""
     path = Path(path)
@@ -541,5 +561,6 @@ def load_spec(path: str | Path) -> StudySpec:
         _check_comparisons(spec)
         _check_disclosure(spec)
     except SpecError as error:
-        raise SpecError(f"{path}: {error}") from None
+        line = _line_of(text, str(error).split(": ", 1)[0])
+        raise SpecError(f"{path}{f', line {line}' if line else ''}: {error}") from None
     return dataclasses.replace(spec, path=path.resolve())

@@ -35,6 +35,32 @@ def test_unknown_key_is_an_error_with_a_suggestion(tmp_path):
         load_spec(_write(tmp_path, typo))
 
 
+def _line(path: Path, text: str, after: int = 0) -> int:
+    """The number (from 1) of the first line after line ``after`` of the file that holds ``text``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if number > after and text in line)
+
+
+def test_an_error_names_the_line_of_the_spec(tmp_path):
+    """The line of the key that is wrong, or of the list item; a key that is missing points at its mapping."""
+    typo = _write(tmp_path, lambda raw: raw["tables"]["table1"].__setitem__(
+        "variabels", raw["tables"]["table1"].pop("variables")))
+    with pytest.raises(SpecError) as raised:
+        load_spec(typo)
+    table1 = _line(typo, "table1:")
+    assert f"study.yaml, line {_line(typo, 'variabels:', table1)}: tables.table1.variabels: unknown key" in str(raised.value)
+
+    item = _write(tmp_path, lambda raw: raw["tables"]["table1"]["variables"].__setitem__(1, "sexx"))
+    with pytest.raises(SpecError) as raised:
+        load_spec(item)
+    assert f"line {_line(item, '- sexx')}: tables.table1.variables[1]: unknown variable 'sexx'" in str(raised.value)
+
+    missing = _write(tmp_path, lambda raw: raw["analysis_sets"]["tl_post"].pop("rule"))
+    with pytest.raises(SpecError) as raised:
+        load_spec(missing)
+    assert f"line {_line(missing, 'tl_post:')}: analysis_sets.tl_post.rule: required key is missing" in str(raised.value)
+
+
 def test_missing_required_key(tmp_path):
     with pytest.raises(SpecError, match=r"analysis_sets\.tl_post\.rule: required key is missing"):
         load_spec(_write(tmp_path, lambda raw: raw["analysis_sets"]["tl_post"].pop("rule")))
