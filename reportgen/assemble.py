@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Collection
+from typing import TYPE_CHECKING, Callable, Collection
 
 import numpy as np
 
@@ -19,12 +19,17 @@ from reportgen.analysis.results import StudyResults
 from reportgen.document.model import Figure, Run, Table
 from reportgen.errors import RenderError
 from reportgen.format.comparison_tables import comparison_tables
-from reportgen.format.figures import BalanceRow, Curve, Panel, display_width, km_figure, love_plot
+from reportgen.format.figures import (BalanceRow, Curve, Panel, display_width, km_figure, love_plot, png_inches,
+                                      save_figure)
 from reportgen.format.flowchart import FlowBox, flowchart
+from reportgen.format.journal import JOURNAL_SUFFIXES, journal_widths, write_journal_figure
 from reportgen.format.style import HouseStyle
 from reportgen.format.tables import characteristics_table
 from reportgen.format.text import TextFormatter
 from reportgen.spec import StudySpec
+
+if TYPE_CHECKING:
+    import matplotlib.figure
 
 #: A formatter whose reads are noted under a place (a table's or figure's key), for ``reportgen diff``.
 Reader = Callable[[str], TextFormatter]
@@ -32,12 +37,13 @@ Reader = Callable[[str], TextFormatter]
 
 @dataclass(frozen=True, eq=False)
 class Drawing:
-    """A figure to draw: the drawing function and its arguments (plain data, every number already
-    read from the results store, so any process can draw it), the PNG it writes (with an SVG
+    """A figure to draw: the function that builds it (a matplotlib figure, at its natural width or at
+    a ``width`` in inches given as a keyword) and its arguments (plain data, every number already
+    read from the results store, so any process can draw it), the PNG it is saved as (with an SVG
     beside it), and the title and caption the document shows it with."""
 
     key: str
-    draw: Callable[..., Path]
+    draw: Callable[..., matplotlib.figure.Figure]
     arguments: tuple
     path: Path
     title: str
@@ -52,13 +58,63 @@ class Drawing:
         return [self.path, self.vector_path]
 
 
-def draw(drawing: Drawing) -> Path:
-    """Draw one figure; its PNG's path. A figure that cannot be drawn (a flowchart too wide for the
-    page) is a RenderError naming it."""
+def _built(drawing: Drawing, width: float | None = None) -> matplotlib.figure.Figure:
+    """The drawing's figure, at its natural width or ``width`` inches. A figure that cannot be drawn (a
+    flowchart too wide for the page) is a RenderError naming it."""
     try:
-        return drawing.draw(*drawing.arguments, drawing.path)
+        return drawing.draw(*drawing.arguments) if width is None else drawing.draw(*drawing.arguments, width=width)
     except ValueError as error:
         raise RenderError(f"figure {drawing.key!r} cannot be drawn: {error}") from None
+
+
+def figure_object(drawing: Drawing) -> matplotlib.figure.Figure:
+    """The drawing's matplotlib figure, as the build saves it, without writing any file.
+
+    The figure is not registered with pyplot (nothing to close); a figure that cannot be drawn
+    is a RenderError naming it."""
+    return _built(drawing)
+
+
+def draw(drawing: Drawing) -> Path:
+    """Draw one figure and save it as its PNG and SVG; the PNG's path."""
+    return save_figure(figure_object(drawing), drawing.path)
+
+
+@dataclass(frozen=True)
+class JournalFigure:
+    """A drawn figure to export for journal submission: redrawn at the first of ``widths`` (inches, a
+    journal's columns) it can be drawn at, saved as ``folder/<key>.tif``, ``.pdf`` and ``.svg``."""
+
+    drawing: Drawing
+    widths: tuple[float, ...]
+    dpi: int
+    folder: Path
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.folder / f"{self.drawing.key}{suffix}" for suffix in JOURNAL_SUFFIXES]
+
+
+def journal_figure(drawing: Drawing, folder: Path, style: HouseStyle) -> JournalFigure:
+    """The journal export of a figure already drawn (its PNG's width picks the column: see
+    :func:`reportgen.format.journal.journal_widths`)."""
+    return JournalFigure(drawing, journal_widths(png_inches(drawing.path)[0], style), style.journal_dpi, folder)
+
+
+def _first_fitting(drawing: Drawing, widths: tuple[float, ...]) -> matplotlib.figure.Figure:
+    """The figure drawn at the first of ``widths`` it can be drawn at (the last one's error if none)."""
+    for width in widths[:-1]:
+        try:
+            return _built(drawing, width)
+        except RenderError:
+            pass
+    return _built(drawing, widths[-1])
+
+
+def export_journal_figure(job: JournalFigure) -> list[Path]:
+    """Redraw the figure at its journal column's width (the next column if it cannot be drawn that narrow)
+    and write its TIFF, PDF and SVG; their paths."""
+    return list(write_journal_figure(_first_fitting(job.drawing, job.widths), tuple(job.files), job.dpi))
 
 
 def _placed(drawing: Drawing) -> Figure:
@@ -203,8 +259,10 @@ def _flowcharts(spec: StudySpec, reader: Reader, folder: Path) -> list[Drawing]:
     shown = [key for key in steps if key not in comparison_steps | hidden]
     splits = _splits(shown, spec, text)
     main = tuple(_flow_box(key, text, _parent(key, text), split=key in splits) for key in shown)
-    caption = ("Patients of the registry down to each analysis set; each side box gives the patients excluded at "
-               "that step and why. The cohorts of the weighted comparisons are drawn in the supplement.")
+    source = "the registry" if spec.data.form == "registry" else "the data"
+    caption = (f"Patients of {source} down to each analysis set; each side box gives the patients excluded at "
+               "that step and why." + (" The cohorts of the weighted comparisons are drawn in the supplement."
+                                       if spec.comparisons else ""))
     figures = [Drawing("flowchart", flowchart, (main,), folder / "flowchart.png", "Study flowchart", caption)]
     for name, comparison in spec.comparisons.items():
         text = reader(f"{name}_flow")

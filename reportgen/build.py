@@ -23,7 +23,8 @@ from reportgen.document.markdown import parse_markdown, placed_keys
 from reportgen.document.model import Document, Figure, Table
 from reportgen.document.passes import number_blocks, resolve_references, text_places
 from reportgen.analysis.comparison import smd_breaches
-from reportgen.assemble import Drawing, draw, study_figures, study_tables
+from reportgen.assemble import (Drawing, JournalFigure, draw, export_journal_figure, journal_figure, study_figures,
+                                study_tables)
 from reportgen.cache import CACHE_FOLDER, Cache
 from reportgen.errors import RenderError, SpecError
 from reportgen.format.numbers import fmt_small_cell
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from reportgen.data.load import Registry
 
 Progress = Callable[[str], None]
+#: The output folder of the figures exported for journal submission (``journal_figures``).
+JOURNAL_FOLDER = "journal"
 #: A writer job: the writer, its positional arguments (the document and the file), its options.
 Job = tuple[Callable, tuple, dict]
 
@@ -148,6 +151,16 @@ def study_provenance(spec: StudySpec, lock: Lock | None, moment: datetime,
                       warning_counts(validation) if validation else ())
 
 
+def study_style(style: HouseStyle, spec: StudySpec) -> HouseStyle:
+    """``style`` as the study has it: its own house.css and reference.docx, where its templates folder has
+    them, in place of the packaged ones (file by file; a style given other files keeps them), and the
+    spec's small-cell suppression."""
+    own = spec.folder / "templates"
+    overrides = {name: own / getattr(style, name).name for name in ("css", "reference_docx")
+                 if getattr(style, name) == getattr(HouseStyle, name) and (own / getattr(style, name).name).is_file()}
+    return disclosed_style(replace(style, **overrides) if overrides else style, spec)
+
+
 def disclosed_style(style: HouseStyle, spec: StudySpec) -> HouseStyle:
     """``style`` with the spec's small-cell suppression (the stricter of the two thresholds)."""
     threshold = max(style.suppress_below, spec.disclosure.suppress_below)
@@ -182,7 +195,8 @@ def _provenance_rows(record: Provenance, style: HouseStyle = HouseStyle(), templ
 def validated(spec: StudySpec, as_of: date, progress: Progress = lambda message: None) -> Validation:
     """Read and validate the data: errors raise DataValidationError; warnings go to the log, one line each."""
     where = "a database" if spec.data.source == "sql" else spec.data.path
-    progress(f"reading and validating the registry export ({spec.data.source}: {where})")
+    what = "registry export" if spec.data.form == "registry" else "analysis-ready data"
+    progress(f"reading and validating the {what} ({spec.data.source}: {where})")
     validation = validate_data(spec, as_of)
     checked_registry(validation)
     for problem in validation.warnings:
@@ -197,11 +211,12 @@ def analyse_study(spec: StudySpec, progress: Progress = lambda message: None,
     # the pipeline (pandas) is imported here, not at load: a cached build reuses its results without it
     from reportgen.analysis.study import analyse
     from reportgen.data.derive import derive
+    from reportgen.data.ready import derive_ready
 
     if registry is None:
         registry = checked_registry(validated(spec, build_moment(None).date(), progress))
     progress("deriving analysis sets and endpoints")
-    derived: Derived = derive(registry, spec)
+    derived: Derived = derive_ready(registry, spec) if spec.data.form == "patients" else derive(registry, spec)
     progress("computing statistics")
     study = analyse(derived, spec)
     _balance_warnings(spec, study, progress)
@@ -231,7 +246,7 @@ def study_documents(spec: StudySpec, study: StudyResults, figure_folder: Path, s
     """
     if record is None:
         record = study_provenance(spec, None, build_moment(None))
-    style = disclosed_style(style, spec)
+    style = study_style(style, spec)
     log = ReadLog()
 
     def reader(place: str) -> TextFormatter:
@@ -264,16 +279,44 @@ def _write(job: Job) -> None:
     writer(*arguments, **options)
 
 
-def _drawn_with_cache(cache: Cache, workers: Workers) -> Callable[[list[Drawing]], None]:
-    """Draw figures on the workers, each only when the cache has no drawing of the same function and data."""
+def _cached_map(cache: Cache, workers: Workers, function: Callable, jobs: list[tuple[object, str, list[Path]]]) -> None:
+    """Run ``function`` on the workers over the jobs (item, cache key, the files it writes) whose files the
+    cache does not have, and keep the files they write."""
+    missing = [(item, key, files) for item, key, files in jobs if not cache.restore(key, files)]
+    workers.map(function, [item for item, _, _ in missing])
+    for _, key, files in missing:
+        cache.keep(key, files)
+
+
+def _drawn_with_cache(cache: Cache, workers: Workers, journal: Path | None = None, style: HouseStyle = HouseStyle(),
+                      progress: Progress = lambda message: None) -> Callable[[list[Drawing]], None]:
+    """Draw figures on the workers, each only when the cache has no drawing of the same function and data;
+    with a ``journal`` folder, then export each there for journal submission, cached the same way."""
     def draw_all(drawings: list[Drawing]) -> None:
-        keys = [cache.key("figure", drawing.draw.__module__, drawing.draw.__qualname__, drawing.arguments,
-                          drawing.path.name) for drawing in drawings]
-        missing = [(drawing, key) for drawing, key in zip(drawings, keys) if not cache.restore(key, drawing.files)]
-        workers.map(draw, [drawing for drawing, _ in missing])
-        for drawing, key in missing:
-            cache.keep(key, drawing.files)
+        _cached_map(cache, workers, draw, [(drawing, _figure_key(cache, drawing), drawing.files)
+                                           for drawing in drawings])
+        if journal is not None:  # after the drawings: a figure's PNG picks its journal column
+            progress("exporting the figures for journal submission (TIFF, PDF, SVG)")
+            exports = [journal_figure(drawing, journal, style) for drawing in drawings]
+            _cached_map(cache, workers, export_journal_figure, [(job, _journal_key(cache, job), job.files)
+                                                                for job in exports])
     return draw_all
+
+
+def _drawn_from(drawing: Drawing) -> tuple[str, str, tuple]:
+    """What a drawing is made from: its function (module and name) and its data."""
+    return drawing.draw.__module__, drawing.draw.__qualname__, drawing.arguments
+
+
+def _figure_key(cache: Cache, drawing: Drawing) -> str:
+    """A drawing's cache key: what it is made from and the name of its file."""
+    return cache.key("figure", *_drawn_from(drawing), drawing.path.name)
+
+
+def _journal_key(cache: Cache, job: JournalFigure) -> str:
+    """A journal export's cache key: what the drawing is made from, its key (its files' names), the columns'
+    widths (inches) and the resolution, so an export for another journal's sizes is made anew."""
+    return cache.key("journal-figure", *_drawn_from(job.drawing), job.drawing.key, job.widths, job.dpi)
 
 
 def _job_key(cache: Cache, job: Job, base: Path) -> str:
@@ -350,9 +393,14 @@ def analysed(spec: StudySpec, lock: Lock | None, moment: datetime, cache: Cache,
 
 def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyle(),
           progress: Progress = lambda message: None, only: tuple[str, ...] = (),
-          workers: Workers | int = DEFAULT_WORKERS, cache: bool = True) -> BuildOutputs:
+          workers: Workers | int = DEFAULT_WORKERS, cache: bool = True, journal_figures: bool = False) -> BuildOutputs:
     """Build every document of a study into ``out`` (or only the documents named in ``only``,
     leaving the others as they were); on any error ``out`` is left as it was.
+
+    With ``journal_figures``, every figure drawn is also exported for journal submission into
+    ``out/journal/`` (``<key>.tif``, ``.pdf`` and ``.svg``, redrawn at the journal column width
+    of ``style``: see :mod:`reportgen.format.journal`); a build without it removes that folder,
+    so it never holds the figures of an earlier build.
 
     Figures are drawn and the PDF and Word files written on ``workers`` processes (default:
     the machine's cores, at most 4). With ``cache``, the analysis, figures and document
@@ -365,7 +413,7 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
     """
     progress("reading the study spec")
     spec = load_spec(study_path)
-    style = disclosed_style(style, spec)
+    style = study_style(style, spec)
     for name in only:
         if name not in spec.documents:
             raise SpecError(f"--only {name}: the study has no document {name!r} (it has: {', '.join(spec.documents)})")
@@ -379,8 +427,9 @@ def build(study_path: str | Path, out: str | Path, style: HouseStyle = HouseStyl
         out.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".reportgen-build-", dir=out.parent))
         try:
+            journal = scratch / JOURNAL_FOLDER if journal_figures else None
             composed = study_documents(spec, study, scratch / "figures", style, progress, record,
-                                       _drawn_with_cache(store, started))
+                                       _drawn_with_cache(store, started, journal, style, progress))
             (scratch / "results.json").write_text(study.results.to_json(), encoding="utf-8")
             (scratch / "shown_in.json").write_text(_json({"shown_in": composed.shown_in}), encoding="utf-8")
             written = [scratch / "results.json", scratch / "shown_in.json"]
@@ -426,15 +475,21 @@ def _move_into_place(scratch: Path, out: Path, files: list[Path]) -> tuple[Path,
     """Replace the outputs in ``out`` by the finished ones (each move atomic)."""
     out.mkdir(parents=True, exist_ok=True)
     placed = []
-    figures = scratch / "figures"
-    if figures.exists():
-        old = out / "figures"
-        if old.exists():
-            shutil.rmtree(old)
-        figures.replace(old)
-        placed += sorted(old.iterdir())
+    if (scratch / "figures").exists():
+        placed += _replaced_folder(scratch / "figures", out / "figures")
+    placed += _replaced_folder(scratch / JOURNAL_FOLDER, out / JOURNAL_FOLDER)  # none made: an older one goes
     for file in files:
         target = out / file.name
         file.replace(target)
         placed.append(target)
     return tuple(placed)
+
+
+def _replaced_folder(new: Path, old: Path) -> list[Path]:
+    """Put the folder ``new`` (if made) in the place of ``old``, removed first; the files placed."""
+    if old.exists():
+        shutil.rmtree(old)
+    if not new.exists():
+        return []
+    new.replace(old)
+    return sorted(old.iterdir())

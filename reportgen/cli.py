@@ -38,6 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-cache", action="store_true",
                        help="recompute everything, neither reusing nor keeping results, figures or documents in "
                             "the study's cache (.reportgen-cache)")
+    build.add_argument("--journal-figures", action="store_true",
+                       help="also export every figure for journal submission into OUT/journal/: TIFF (600 dpi, "
+                            "LZW), PDF and SVG, redrawn at a journal column's width")
+    init = commands.add_parser("init", help="start a new study folder that builds at once (on the synthetic "
+                                             "registry, or on public analysis-ready data)")
+    init.add_argument("folder", type=Path, help="the new study's folder (new, or empty)")
+    init.add_argument("--from", dest="source", default="starter", choices=("starter", "example", "gbsg2"),
+                      help="starter: a short study (default); example: the whole example manuscript and supplement; "
+                           "gbsg2: analysis-ready data, one row per patient")
     validate = commands.add_parser("validate", help="check a study's data: every problem, grouped and counted "
                                                     "(terminal, HTML and CSV)")
     validate.add_argument("study", type=Path, help="the study folder or its study.yaml")
@@ -58,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--date", default=None, help="the review date printed on each copy (default: today)")
     review.add_argument("--out", type=Path, default=None, help="where the lock's folder of copies goes "
                                                                "(default: BUILD/review)")
+    spec = commands.add_parser("spec", help="the study spec's reference: every key of study.yaml")
+    spec.add_argument("--help-keys", action="store_true",
+                      help="print every key: its type, default, allowed values, description and an example")
+    spec.add_argument("section", nargs="?", default=None, help="only this top-level section, e.g. endpoints")
+    spec.add_argument("--markdown", action="store_true", help="as Markdown (docs/spec-reference.md)")
     return parser
 
 
@@ -84,12 +98,25 @@ def _build(args: argparse.Namespace) -> int:
         from reportgen.build import build
 
         outputs = build(study, out, progress=_ProgressDisplay(args.quiet), only=tuple(args.only), workers=workers,
-                        cache=not args.no_cache)
+                        cache=not args.no_cache, journal_figures=args.journal_figures)
     print(f"Built {len(outputs.files)} files in {outputs.folder}:")
     for file in outputs.files:
         if file.parent == outputs.folder:
             print(f"  {file.name}")
     print("  figures/")
+    if args.journal_figures:
+        print("  journal/")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from reportgen.scaffold import init_study
+
+    files = init_study(args.folder, args.source)
+    print(f"Wrote a new study ({args.source}) in {args.folder}, {len(files)} files:")
+    for name in ("study.yaml", "templates", "data"):
+        print(f"  {name}{'/' if name != 'study.yaml' else ''}")
+    print(f"Build it with: reportgen build {args.folder}")
     return 0
 
 
@@ -141,7 +168,18 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": _build, "validate": _validate, "lock": _lock, "diff": _diff, "review": _review}
+def _spec(args: argparse.Namespace) -> int:
+    from reportgen.spec_reference import reference_markdown, reference_text
+
+    if not args.help_keys:
+        print("reportgen spec: give --help-keys to print every key of study.yaml", file=sys.stderr)
+        return 2
+    print((reference_markdown if args.markdown else reference_text)(args.section), end="")
+    return 0
+
+
+COMMANDS = {"build": _build, "init": _init, "validate": _validate, "lock": _lock, "diff": _diff, "review": _review,
+            "spec": _spec}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataValidationError as error:
         if args.traceback:
             raise
-        print(f"reportgen: the registry export did not validate.\n{error}\n"
+        print(f"reportgen: the study's data did not validate.\n{error}\n"
               "`reportgen validate STUDY` writes every problem to an HTML and a CSV report.", file=sys.stderr)
         return 1
     except ReportgenError as error:

@@ -106,9 +106,11 @@ def _hashed(path: Path) -> tuple[str, int | None]:
 
 
 def _export_files(folder: Path) -> list[Path]:
-    """Every file of the export folder (sub-folders included), lock manifests and hidden files excluded."""
+    """Every file of the export folder (sub-folders included), lock manifests, READMEs (what a folder
+    holds, said for people: not data) and hidden files excluded."""
     return sorted(path for path in folder.rglob("*")
                   if path.is_file() and path.name != LOCK_FILE and not path.name.endswith(".lock.json")
+                  and not path.name.upper().startswith("README")
                   and not any(part.startswith(".") for part in path.relative_to(folder).parts))
 
 

@@ -23,21 +23,40 @@ from reportgen.errors import SpecError
 
 @dataclass(frozen=True)
 class Author:
+    """One author of the title page, in the order of the list."""
+
     name: str
+    """The author's name as printed on the title page, e.g. "A. Investigator"."""
     affiliations: tuple[int, ...] = ()
+    """The author's affiliations: numbers of entries of the top-level ``affiliations`` list, from 1."""
 
 
 @dataclass(frozen=True)
 class StudyInfo:
+    """The study's title page: its title, running title, key points, and whether its data are synthetic."""
+
     title: str
+    """The manuscript's full title, first on the title page."""
     running_title: str = ""
+    """A short title for the title page and each page's header; empty for none."""
     synthetic: bool = False
+    """True when the data are made up: every page is stamped SYNTHETIC DATA, and the title page says so."""
     key_points: tuple[str, ...] = ()
+    """The key points, one bullet each, placed by ``blocks("key_points")`` in a template."""
 
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where the registry export is, how to read it, and the lock manifest it must match.
+    """Where the data are, how to read them, and the lock manifest they must match.
+
+    ``form`` is ``registry`` (a relational registry export, one table per file, from
+    which reportgen derives everything) or ``patients`` (analysis-ready data: one row per
+    patient in the table ``patients``, and, when an endpoint names a ``paramcd``, long
+    time-to-event rows in the CDISC ADaM ADTTE shape in the table ``adtte``: USUBJID,
+    PARAMCD, AVAL, CNSR and optionally AVALU). In the ``patients`` form, times are in
+    ``time_unit`` (days, weeks, months or years; ADTTE's AVALU wins where given), values
+    in ``missing`` count as missing, and the patient id is the column ``patient_id``, else
+    ``USUBJID``, else the row number.
 
     ``source`` names the format: files in the folder ``path`` (``csv``, ``parquet``,
     ``excel``, ``xpt``, ``sas7bdat``; one file per registry table, named after it; an
@@ -50,15 +69,31 @@ class DataSource:
     """
 
     path: str = "."
+    """The data files' folder, from the spec's folder (for ``excel``, or one workbook with a sheet per table)."""
     source: str = "csv"
+    """The data's format: files in ``path``, or ``sql`` for a database at ``url``."""
+    form: str = "registry"
+    """``registry``: a relational registry export; ``patients``: analysis-ready data, one row per patient."""
     lock: str = ""
+    """The lock manifest (``reportgen lock``) the files must match, from the spec's folder; empty: unlocked, a draft."""
     url: str = ""
+    """For ``sql``: the database's SQLAlchemy URL; ``${NAME}`` in it is read from the environment variable NAME."""
     schema: str = ""
+    """For ``sql``: the database schema holding the tables; empty for the database's default."""
     encoding: str = "utf-8"
+    """The text encoding of ``csv`` files (and of ``xpt`` and ``sas7bdat`` text), e.g. latin-1."""
     delimiter: str = ","
+    """The one character separating the columns of ``csv`` files, e.g. ';'."""
     tables: dict[str, str] = field(default_factory=dict)
+    """Registry table → its file stem, sheet or database table, where the export names it otherwise."""
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Registry table → {registry column: export column}, where the export names a column otherwise."""
     codes: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    """Registry table → column → {export value: registry code}, where the export codes a value otherwise."""
+    time_unit: str = "days"
+    """For analysis-ready data: the unit of the endpoints' ``time`` columns (ADTTE's AVALU wins where given)."""
+    missing: tuple[str, ...] = ("", "NA", ".")
+    """For analysis-ready data: the values that count as missing."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +101,9 @@ class ReviewSpec:
     """What the cover page of each scientific committee review copy says."""
 
     deadline: str = ""
+    """The date by which the reviewers' comments are due, as printed on the cover page, e.g. "2026-12-15"."""
     instructions: tuple[str, ...] = ()
+    """The review instructions on the cover page, one paragraph each."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +111,17 @@ class Conventions:
     """Statistical conventions; defaults follow SAS, the registry's validated tool."""
 
     days_per_month: float = 30.4375
+    """Days in a month, to turn times in days into months (the unit of every time in the documents)."""
     days_per_year: float = 365.25
+    """Days in a year, to turn times in days into years."""
     conf_level: float = 0.95
+    """The level of every confidence interval, between 0 and 1."""
     km_conf_type: str = "log-log"
+    """The transformation of Kaplan-Meier confidence intervals: ``log-log`` (SAS), ``log`` (R) or ``plain``."""
     quantile_definition: str = "sas5"
+    """How medians and other quantiles are computed: SAS PCTLDEF 1 to 5 or R types 1 to 9."""
     early_failure_months: float = 6.0
+    """An ``early_failure`` is a first treatment for progression within this many months of the CAR T infusion."""
 
 
 @dataclass(frozen=True)
@@ -86,13 +129,16 @@ class Cohort:
     """The registry population every analysis set is drawn from."""
 
     label: str = "CAR T-cell therapy in third line or later"
+    """The cohort's box in the study flowchart."""
     min_car_t_line: int = 3
+    """The cohort's patients had CAR T-cell therapy in this line of treatment or later."""
 
 
 @dataclass(frozen=True)
 class AnalysisSet:
     """A population. ``rule`` says who is in it:
 
+    - ``all``: every patient of the cohort (of the data, for analysis-ready data);
     - ``first_treatment_after_progression``: the first treatment for progression after
       CAR T is ``regimen``;
     - ``treated_before_car_t``: ``regimen`` was a prior or bridging line before infusion;
@@ -103,12 +149,19 @@ class AnalysisSet:
     """
 
     label: str
+    """The set's name in table headers, figure legends and the flowchart, e.g. "TL-post-CAR-T set"."""
     rule: str
+    """Who is in the set (see above)."""
     regimen: str = ""
+    """For the rules ``first_treatment_after_progression`` and ``treated_before_car_t``: the regimen's code."""
     of: str = ""
+    """For a ``subset``: the set it is drawn from, declared above it."""
     where: str = ""
+    """For a ``subset``: the condition, e.g. ``early_failure``, ``not early_failure``, ``stage = III-IV``."""
     short_label: str = ""
-    in_flowchart: bool = True  # drawn in the study flowchart (Figure 1)
+    """A shorter label for figure legends and their number-at-risk tables; empty: ``label``."""
+    in_flowchart: bool = True
+    """Whether the set is drawn in the study flowchart (Figure 1)."""
 
     @property
     def condition(self) -> tuple[str, bool | str]:
@@ -124,18 +177,49 @@ class AnalysisSet:
 class Endpoint:
     """A time-to-event endpoint over an analysis set.
 
-    ``kind``: ``pfs``/``os`` from the infusion, ``pfs2``/``os2`` from the first
-    treatment for progression, ``dor2`` from that treatment's response (responders
-    only). ``groups`` names groupings of subsets of the set, each estimated apart and
-    compared by the log-rank test; ``landmarks`` are times (months) for survival rates.
+    From a registry export, ``kind`` derives it from the dates: ``pfs``/``os`` from the
+    infusion, ``pfs2``/``os2`` from the first treatment for progression, ``dor2`` from
+    that treatment's response (responders only). From analysis-ready data, give either
+    ``time`` and ``event`` (columns: the time in ``data.time_unit``, the event flag), or
+    ``origin``, ``end`` and ``event`` (date columns and the flag), or ``paramcd`` (the
+    ADTTE parameter, e.g. OS: AVAL and CNSR). The event flag is 1/0, true/false, yes/no or
+    Y/N, unless ``event_values`` lists the codes that mean an event (e.g. [2] when the
+    column codes 1 censored, 2 dead).
+
+    ``groups`` names groupings of subsets of the set, each estimated apart and compared
+    by the log-rank test; a grouping of two subsets also gets the Cox hazard ratio of the
+    second against the first. ``landmarks`` are times (months) for survival rates.
     """
 
     label: str
+    """Its abbreviation in tables and on figure axes, e.g. PFS2."""
     name: str
+    """Its full name, for the text, e.g. "progression-free survival since the first treatment for progression"."""
     set: str
-    kind: str
+    """The analysis set it is estimated over."""
+    kind: str = ""
+    """From a registry export (required there): which endpoint the dates give."""
+    time: str = ""
+    """From analysis-ready data: the column of the time to event or censoring, in ``data.time_unit``."""
+    event: str = ""
+    """From analysis-ready data: the column of the event flag (with ``time``, or ``origin`` and ``end``)."""
+    event_values: tuple[str, ...] = ()
+    """The codes of the ``event`` column that mean an event, e.g. [2]; empty: 1/0, true/false, yes/no or Y/N."""
+    origin: str = ""
+    """From analysis-ready data: the date column the time starts from (with ``end`` and ``event``)."""
+    end: str = ""
+    """From analysis-ready data: the date column of the event or censoring (with ``origin`` and ``event``)."""
+    paramcd: str = ""
+    """From analysis-ready data: the ADTTE parameter (PARAMCD) whose AVAL and CNSR rows give it, e.g. OS."""
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Grouping → its subsets of ``set`` (two or more), each estimated apart, compared by the log-rank test."""
     landmarks: tuple[float, ...] = ()
+    """Times (months) at which survival rates are estimated, e.g. [6, 12]."""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The analysis-ready data's columns it is made from."""
+        return tuple(column for column in (self.time, self.event, self.origin, self.end) if column)
 
 
 @dataclass(frozen=True)
@@ -144,8 +228,11 @@ class RateSpec:
     level code is one of ``levels``, with its exact confidence interval."""
 
     label: str = ""
+    """The rate's row label, e.g. bORR."""
     levels: tuple[str, ...] = ()
+    """The level codes that count, e.g. [CR, PR]; empty: no rate."""
     mark: str = ""
+    """A footnote mark printed after the label, e.g. "*"."""
 
 
 @dataclass(frozen=True)
@@ -160,15 +247,25 @@ class Variable:
     """
 
     label: str
+    """The row label in tables, e.g. "Age (y)"."""
     column: str
+    """The derived column (or, for analysis-ready data, the data's column) it summarizes."""
     type: str
+    """How it is summarized: counts of levels, yes/no counts, or statistics of a number."""
     levels: dict[str, str] = field(default_factory=dict)
+    """For a ``categorical`` variable (required there): level code → label, in the order shown (labels may repeat)."""
     decimals: int = 0
+    """For a ``continuous`` variable: decimals of extremes and quantiles (mean and median one more, SD two more)."""
     statistics: tuple[str, ...] = ("median_range",)
+    """For a ``continuous`` variable: the statistics shown, one row each, in this order."""
     mark: str = ""
+    """A footnote mark printed after the label, e.g. "*"."""
     given: str = ""
+    """A ``binary`` variable: this one is summarized only among the patients for whom that one is true."""
     rate: RateSpec = RateSpec()
+    """For a ``categorical`` variable: a response rate under its levels, with its exact confidence interval."""
     missing_level: str = ""
+    """The label of a level counting missing values, in every denominator, e.g. "Not assessed"; empty: shown apart."""
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -183,12 +280,19 @@ class TableSpec:
     side, the overall set first), one block of rows per variable."""
 
     title: str
+    """The table's title, after its number."""
     variables: tuple[str, ...]
+    """The variables shown, in this order: names declared under ``variables``."""
     set: str = ""
+    """The one analysis set of its column (give ``set`` or ``sets``)."""
     sets: tuple[str, ...] = ()
+    """The analysis sets side by side, one column each, the overall set first (give ``set`` or ``sets``)."""
     column_label: str = ""
+    """The header of the one column of ``set``; empty: the set's label."""
     column_labels: tuple[str, ...] = ()
+    """The headers of the columns of ``sets``, one per set; empty: the sets' labels."""
     notes: tuple[str, ...] = ()
+    """The notes under the table, one paragraph each (abbreviations, footnotes of the marks)."""
 
     @property
     def populations(self) -> tuple[str, ...]:
@@ -201,12 +305,19 @@ class FigureSpec:
     the endpoints' groups of that name with their log-rank P."""
 
     title: str
+    """The figure's title, after its number."""
     set: str
+    """The analysis set of the curves; every endpoint must be over it."""
     endpoints: tuple[str, ...]
+    """The endpoints, one panel each (A, B, ...), in this order."""
     caption: str = ""
+    """The legend under the figure; empty for none."""
     grouping: str = ""
+    """A grouping of every endpoint's ``groups``: one curve per group, with the log-rank P; empty: the whole set."""
     x_label: str = "Months"
+    """The time axis's label."""
     risk_times: tuple[float, ...] = (0, 3, 6, 9, 12, 18, 24)
+    """The times (months) of the axis's ticks and of the number at risk under it."""
 
 
 @dataclass(frozen=True)
@@ -215,8 +326,11 @@ class Arm:
     ``regimens``, or, with ``all_except``, any regimen but those (and the other arm's)."""
 
     label: str
+    """The arm's name in tables, figure legends and the text, e.g. "TAFA-LEN"."""
     regimens: tuple[str, ...] = ()
+    """The regimen codes of the arm's first treatment for progression (give ``regimens`` or ``all_except``)."""
     all_except: tuple[str, ...] = ()
+    """Any regimen but these and the other arm's (give ``regimens`` or ``all_except``; not for the treated arm)."""
 
 
 @dataclass(frozen=True)
@@ -224,9 +338,13 @@ class SensitivitySpec:
     """A re-run of a comparison with other weights; empty settings keep the main analysis's."""
 
     label: str
+    """The analysis's name in the sensitivity table, e.g. "ATT weights"."""
     scheme: str = ""
+    """The weights; empty: the comparison's ``scheme``."""
     truncate: tuple[float, ...] = ()
+    """Two percentiles to winsorize the weights at, e.g. [1, 99]; empty: the comparison's ``truncate``."""
     covariates: tuple[str, ...] = ()
+    """The weighting variables; empty: the comparison's ``covariates``."""
 
 
 @dataclass(frozen=True)
@@ -239,17 +357,29 @@ class ComparisonSpec:
     """
 
     label: str
+    """The comparison's name in titles and the text, e.g. "TAFA-LEN vs lenalidomide alone"."""
     treated: Arm
+    """The treated arm (it must list its ``regimens``)."""
     control: Arm
+    """The control arm."""
     covariates: tuple[str, ...]
+    """The variables of the propensity score (at least one), declared under ``variables``."""
     endpoints: tuple[str, ...]
+    """The endpoints compared, declared under ``endpoints``."""
     scheme: str = "ate-stabilized"
+    """The weights: stabilized ATE, unstabilized ATE or ATT."""
     truncate: tuple[float, ...] = ()
+    """Two percentiles to winsorize the weights at, low then high, e.g. [1, 99]; empty: none."""
     smd_threshold: float = 0.15
+    """A covariate level whose absolute standardized mean difference after weighting reaches this is a warning."""
     landmarks: tuple[float, ...] = (6, 12)
+    """Times (months) at which weighted survival rates are estimated."""
     risk_times: tuple[float, ...] = (0, 3, 6, 9, 12, 18, 24)
+    """The times (months) of the survival figure's ticks and of the number at risk under it."""
     x_label: str = "Months since the first treatment for progression"
+    """The survival figure's time axis label."""
     sensitivity: dict[str, SensitivitySpec] = field(default_factory=dict)
+    """Name → a sensitivity analysis: the comparison re-run with other weights."""
 
 
 @dataclass(frozen=True)
@@ -257,12 +387,17 @@ class DocumentSpec:
     """One output document; ``numbering_prefix`` (e.g. "Supplemental ") goes before "Table 1"."""
 
     template: str
+    """Its Markdown/Jinja template, in the study's ``templates/`` folder (or reportgen's), e.g. manuscript.md.j2."""
     numbering_prefix: str = ""
+    """Text before its table and figure numbers, e.g. "Supplemental "; empty for none."""
 
 
 @dataclass(frozen=True)
 class Reference:
+    """A reference entry (not read from the spec: ``references`` maps each key straight to its text)."""
+
     text: str
+    """The reference's full text."""
 
 
 @dataclass(frozen=True)
@@ -277,30 +412,49 @@ class Disclosure:
     """
 
     suppress_below: int = 0
+    """Counts of patients from 1 to this number minus 1 print as "<N"; 0: off."""
 
 
 @dataclass(frozen=True)
 class StudySpec:
-    """A whole study spec, read from ``path`` (relative paths in it are from its folder)."""
+    """A whole study spec: a study folder's ``study.yaml``; relative paths in it are from that folder."""
 
     study: StudyInfo
+    """The title page: title, running title, key points."""
     data: DataSource
+    """Where the data are and how to read them."""
     analysis_sets: dict[str, AnalysisSet]
+    """The populations analysed, by name; a subset after the set it is drawn from."""
     endpoints: dict[str, Endpoint]
+    """The time-to-event endpoints, by name."""
     variables: dict[str, Variable]
+    """The table variables (and comparison covariates), by name."""
     tables: dict[str, TableSpec]
+    """The characteristics tables, by the key templates place them with (``table("table1")``)."""
     figures: dict[str, FigureSpec]
+    """The Kaplan-Meier figures, by the key templates place them with (``figure("figure_survival")``)."""
     documents: dict[str, DocumentSpec]
+    """The output documents (each a PDF and a Word file), by name, e.g. manuscript and supplement."""
     authors: tuple[Author, ...] = ()
+    """The authors, in the title page's order."""
     affiliations: tuple[str, ...] = ()
+    """The affiliations, numbered from 1 in this order (the numbers authors name)."""
     references: dict[str, str] = field(default_factory=dict)
+    """Key → reference text, numbered in this order; templates cite them with ``cite("key")``."""
     comparisons: dict[str, ComparisonSpec] = field(default_factory=dict)
+    """The inverse-probability-weighted comparisons of first treatments for progression, by name."""
     regimen_classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Class label → regimen codes: how a comparison's table of the control arm's treatments groups them."""
     conventions: Conventions = Conventions()
+    """The statistical conventions."""
     cohort: Cohort = Cohort()
+    """The registry population every analysis set is drawn from."""
     review: ReviewSpec = ReviewSpec()
+    """The cover page of the scientific committee's review copies (``reportgen review``)."""
     disclosure: Disclosure = Disclosure()
+    """Small-cell suppression, for copies of the documents that leave the registry."""
     path: Path = field(default=Path("study.yaml"), metadata={"internal": True})
+    """The spec file it was read from (set by ``load_spec``, not a key)."""
 
     @property
     def folder(self) -> Path:
@@ -315,7 +469,10 @@ class StudySpec:
         return (self.folder / self.data.lock).resolve()
 
 
-SET_RULES = ("first_treatment_after_progression", "treated_before_car_t", "subset")
+SET_RULES = ("all", "first_treatment_after_progression", "treated_before_car_t", "subset")
+REGISTRY_SET_RULES = ("first_treatment_after_progression", "treated_before_car_t")
+DATA_FORMS = ("registry", "patients")
+TIME_UNITS = ("days", "weeks", "months", "years")
 ENDPOINT_KINDS = ("pfs", "os", "pfs2", "os2", "dor2")
 VARIABLE_TYPES = ("continuous", "categorical", "binary")
 STATISTICS = ("median_range", "median_quartiles", "n", "missing", "mean_sd", "median", "quartiles", "p1_p99")
@@ -396,6 +553,8 @@ def _reference(name: str, known: dict[str, Any], where: str, kind: str) -> None:
 def _check_references(spec: StudySpec) -> None:
     """Cross-checks: every name a table, figure or endpoint uses is declared."""
     _choice(spec.data.source, SOURCES, "data.source")
+    _choice(spec.data.form, DATA_FORMS, "data.form")
+    _choice(spec.data.time_unit, TIME_UNITS, "data.time_unit")
     if spec.data.source == "sql" and not spec.data.url:
         raise SpecError("data.url: a sql source needs the database's SQLAlchemy URL, e.g. "
                         "postgresql+psycopg://user@host/registry (a password as ${REGISTRY_DB_PASSWORD})")
@@ -409,7 +568,7 @@ def _check_references(spec: StudySpec) -> None:
             _binary(variable.given, spec, f"variables.{name}.given")
     _check_sets(spec)
     for name, endpoint in spec.endpoints.items():
-        _choice(endpoint.kind, ENDPOINT_KINDS, f"endpoints.{name}.kind")
+        _check_endpoint_source(endpoint, spec.data.form, f"endpoints.{name}")
         _reference(endpoint.set, spec.analysis_sets, f"endpoints.{name}.set", "analysis set")
         for grouping, groups in endpoint.groups.items():
             where = f"endpoints.{name}.groups.{grouping}"
@@ -446,6 +605,29 @@ def _check_references(spec: StudySpec) -> None:
                                 f"{figure.grouping!r}")
 
 
+def _check_endpoint_source(endpoint: Endpoint, form: str, where: str) -> None:
+    """A registry endpoint has a ``kind``; an analysis-ready one exactly one of: ``time`` and ``event``,
+    ``origin``, ``end`` and ``event``, or ``paramcd``."""
+    ready_keys = [key for key in ("time", "event", "origin", "end", "paramcd") if getattr(endpoint, key)]
+    if form == "registry":
+        if ready_keys:
+            raise SpecError(f"{where}.{ready_keys[0]}: only for analysis-ready data (data.form: patients); "
+                            f"from a registry export an endpoint has a kind ({', '.join(ENDPOINT_KINDS)})")
+        if not endpoint.kind:
+            raise SpecError(f"{where}.kind: required key is missing (one of {', '.join(ENDPOINT_KINDS)})")
+        _choice(endpoint.kind, ENDPOINT_KINDS, f"{where}.kind")
+        return
+    if endpoint.kind:
+        raise SpecError(f"{where}.kind: only for a registry export; analysis-ready data give time and event, "
+                        "origin, end and event, or paramcd")
+    shapes = {("event", "time"): "time", ("end", "event", "origin"): "origin", ("paramcd",): "paramcd"}
+    if tuple(sorted(ready_keys)) not in shapes:
+        raise SpecError(f"{where}: give time and event (columns), or origin, end and event (date columns and the "
+                        f"event flag), or paramcd (an ADTTE parameter); got {', '.join(ready_keys) or 'none'}")
+    if endpoint.event_values and not endpoint.event:
+        raise SpecError(f"{where}.event_values: only with an event column")
+
+
 def _binary(name: str, spec: StudySpec, where: str) -> None:
     _reference(name, spec.variables, where, "variable")
     if spec.variables[name].type != "binary":
@@ -471,8 +653,12 @@ def _check_sets(spec: StudySpec) -> None:
                                     f"variable {name!r}")
             else:
                 _binary(name, spec, f"{where}.where")
-        elif not analysis_set.regimen:
-            raise SpecError(f"{where}.regimen: the rule {analysis_set.rule!r} needs a regimen")
+        elif analysis_set.rule in REGISTRY_SET_RULES:
+            if spec.data.form != "registry":
+                raise SpecError(f"{where}.rule: {analysis_set.rule!r} needs a registry export; analysis-ready data "
+                                "take the rules all and subset")
+            if not analysis_set.regimen:
+                raise SpecError(f"{where}.regimen: the rule {analysis_set.rule!r} needs a regimen")
         declared.add(name)
 
 
@@ -489,6 +675,9 @@ def _check_weighting(scheme: str, truncate: tuple[float, ...], covariates: tuple
 def _check_comparisons(spec: StudySpec) -> None:
     for name, comparison in spec.comparisons.items():
         where = f"comparisons.{name}"
+        if spec.data.form != "registry":
+            raise SpecError(f"{where}: weighted comparisons of first treatments need a registry export "
+                            "(data.form: registry)")
         for arm_name in ("treated", "control"):
             arm = getattr(comparison, arm_name)
             if bool(arm.regimens) == bool(arm.all_except):
@@ -513,8 +702,22 @@ def _check_disclosure(spec: StudySpec) -> None:
                         f"counts 1 to 4 as <5 (got {spec.disclosure.suppress_below})")
 
 
+def _plain_yes_and_no(loader: type) -> type:
+    """``loader`` reading only true and false as booleans, as YAML 1.2 does: a level code ``no`` or
+    ``yes`` (``levels: {no: "No", yes: "Yes"}``), ``on``, ``off``, ``y`` or ``n`` stays text, as
+    written. PyYAML follows YAML 1.1, where they are booleans and such a level would silently
+    become "False"."""
+    bool_tag = "tag:yaml.org,2002:bool"
+    resolvers = {first: [(tag, pattern) for tag, pattern in pairs if tag != bool_tag]
+                 for first, pairs in loader.yaml_implicit_resolvers.items()}
+    plain = type(f"Plain{loader.__name__}", (loader,), {"yaml_implicit_resolvers": resolvers})
+    plain.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return plain
+
+
 #: libyaml's safe loader when PyYAML was built with it (ten times faster), else the Python one.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST_LOADER = _plain_yes_and_no(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+_PYTHON_LOADER = _plain_yes_and_no(yaml.SafeLoader)
 
 
 def _parsed_yaml(text: str) -> object:
@@ -524,7 +727,7 @@ def _parsed_yaml(text: str) -> object:
     try:
         return yaml.load(text, Loader=_FAST_LOADER)
     except yaml.YAMLError:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_PYTHON_LOADER)
 
 
 def _line_of(text: str, where: str) -> int | None:

@@ -75,12 +75,17 @@ def validate_data(spec: StudySpec, as_of: date) -> Validation:
     """Read, type and check the spec's data; dates after ``as_of`` (the lock's date, or today) are errors."""
     # the data modules (pandas, pyarrow) are imported here, not at load: a cached build needs only Validation
     from reportgen.data.load import read_registry
+    from reportgen.data.ready import read_ready
     from reportgen.data.validate import check_registry
 
-    loaded = read_registry(spec.data, spec.data_path)
-    problems = list(loaded.problems)
-    if loaded.registry is not None:
-        problems += check_registry(loaded.registry, as_of)
+    if spec.data.form == "patients":  # analysis-ready: typed by the spec's declarations, checked while typed
+        loaded = read_ready(spec)
+        problems = list(loaded.problems)
+    else:
+        loaded = read_registry(spec.data, spec.data_path)
+        problems = list(loaded.problems)
+        if loaded.registry is not None:
+            problems += check_registry(loaded.registry, as_of)
     origin = loaded.raw.origin if spec.data.source == "sql" else f"{spec.data.path} ({spec.data.source})"
     return Validation(origin, tuple(problems), loaded.registry, as_of, loaded.raw)
 

@@ -242,25 +242,26 @@ def built(tmp_path_factory):
     """One build of the example with ``disclosure: {suppress_below: 11}``; what reached the risk tables and
     the flowcharts is recorded on the way, then compared with the text of the figures' SVG files."""
     import reportgen.assemble as assemble
+    import reportgen.build as build_module
 
     folder = tmp_path_factory.mktemp("disclosure")
     study = example_copy(folder, f"\ndisclosure:\n  suppress_below: {THRESHOLD}\n")
     drawn = {"panels": [], "boxes": [], "figures": []}
-    km_figure, flowchart = assemble.km_figure, assemble.flowchart
+    draw = build_module.draw
 
-    def spy_km(panels, ticks, x_label, path):
-        drawn["panels"] += panels
-        drawn["figures"].append((path.with_suffix(".svg").name, panels))
-        return km_figure(panels, ticks, x_label, path)
-
-    def spy_flow(boxes, *args, **kwargs):
-        drawn["boxes"] += boxes
-        return flowchart(boxes, *args, **kwargs)
+    def spy_draw(drawing):
+        """Note what each Kaplan-Meier figure and flowchart is drawn from (its plain-data arguments)."""
+        if drawing.draw is assemble.km_figure:
+            panels = drawing.arguments[0]
+            drawn["panels"] += panels
+            drawn["figures"].append((drawing.vector_path.name, panels))
+        elif drawing.draw is assemble.flowchart:
+            drawn["boxes"] += drawing.arguments[0]
+        return draw(drawing)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(assemble, "km_figure", spy_km)
-        patch.setattr(assemble, "flowchart", spy_flow)
-        out = build(study, folder / "output", workers=1, cache=False)  # drawn here, where the spies are
+        patch.setattr(build_module, "draw", spy_draw)
+        out = build(study, folder / "output", workers=1, cache=False)  # drawn here, where the spy is
     return out.folder, drawn
 
 

@@ -11,7 +11,8 @@ import pytest
 from reportgen.assemble import Drawing, draw
 from reportgen.errors import RenderError
 from reportgen.format import figures
-from reportgen.format.figures import CURVE_COLUMNS, Curve, Panel, bounded_marks, bounded_step, km_figure
+from reportgen.format.figures import (CURVE_COLUMNS, Curve, Panel, bounded_marks, bounded_step, km_figure,
+                                      save_figure)
 from reportgen.format.flowchart import FlowBox, flowchart
 
 TICKS = (0.0, 6.0, 12.0, 18.0, 24.0, 30.0)
@@ -63,10 +64,10 @@ def test_many_distinct_times_draw_the_same_from_bounded_points(tmp_path, monkeyp
     drawn from every point: under 0.1 % of its pixels differ, by antialiasing along the edges where
     the two thick curves cross (checked by eye: the pictures look the same)."""
     panels = _panel(60_000)
-    bounded = km_figure(panels, TICKS, "Months", tmp_path / "bounded.png")
+    bounded = save_figure(km_figure(panels, TICKS, "Months"), tmp_path / "bounded.png")
     monkeypatch.setattr(figures.bounded_step, "__defaults__", (10**9,))
     monkeypatch.setattr(figures.bounded_marks, "__defaults__", (10**9,))
-    full = km_figure(panels, TICKS, "Months", tmp_path / "full.png")
+    full = save_figure(km_figure(panels, TICKS, "Months"), tmp_path / "full.png")
     vertices = lambda path: len(re.findall(r"[ML] ?-?[\d.]+[ ,]-?[\d.]+", path.with_suffix(".svg").read_text()))
     # each curve: at most 2 * columns + 2 step points, and two points per mark kept; the rest (axes) is small
     marks = sum(len(bounded_marks(c.time[c.censored], c.survival[c.censored] * 100, max(TICKS))[0])
@@ -93,12 +94,12 @@ def test_censor_marks_are_one_path_that_draws_as_markers_do(tmp_path, monkeypatc
     picture is the one matplotlib's "|" markers of the same size draw: only pixels along the ticks'
     antialiased edges differ."""
     panels = _panel(3_000)
-    drawn = km_figure(panels, TICKS, "Months", tmp_path / "path.png")
+    drawn = save_figure(km_figure(panels, TICKS, "Months"), tmp_path / "path.png")
     def as_markers(ax, times, levels, colour):
         ax.plot(times, levels, linestyle="none", marker="|", markersize=figures.CENSOR_MARK,
                 markeredgewidth=figures.CENSOR_STROKE, color=colour)
     monkeypatch.setattr(figures, "_draw_censor_marks", as_markers)
-    markers = km_figure(panels, TICKS, "Months", tmp_path / "markers.png")
+    markers = save_figure(km_figure(panels, TICKS, "Months"), tmp_path / "markers.png")
     uses = lambda path: path.with_suffix(".svg").read_text().count("<use")
     marks = sum(len(bounded_marks(c.time[c.censored], c.survival[c.censored] * 100, max(TICKS))[0])
                 for c in panels[0].curves)

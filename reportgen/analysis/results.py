@@ -15,12 +15,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 from reportgen.errors import RenderError
 
 if TYPE_CHECKING:
+    import pandas
+
     from reportgen import stats
     from reportgen.analysis.comparison import ComparisonResults
 
@@ -94,6 +96,18 @@ class ResultSet(Mapping[str, Result]):
         """The store as JSON: keys sorted, one object per record (stable across runs)."""
         records = [asdict(self._records[key]) for key in sorted(self._records)]
         return json.dumps({"results": records}, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+    def to_frame(self) -> pandas.DataFrame:
+        """The store as a pandas DataFrame in the ARD form: one row per record, in production order, one
+        column per field of :class:`Result` (as in results.json). value, lower, upper and level are floats
+        (None as NaN; a stored count is exact as a float), n nullable integers, params a dict per row.
+        """
+        import pandas  # here, not at load: a cached build unpickles this store without pandas
+
+        columns = [column.name for column in fields(Result)]
+        frame = pandas.DataFrame([asdict(record) for record in self._records.values()], columns=columns)
+        return frame.astype({"value": "float64", "lower": "float64", "upper": "float64", "level": "float64",
+                             "n": "Int64"})
 
 
 class ReadLog:

@@ -8,7 +8,8 @@ computed over which population and under which key. Keys:
 - ``<set>.<variable>.<rate>`` and ``.<rate>.ci`` for a response rate (e.g. ``tl_pre_evaluable.car_t_response.borr``);
 - ``<endpoint>.n``, ``.events``, ``.median`` (with CI), ``.follow_up`` (reverse KM),
   ``.at_risk.<t>`` at the figure's risk-table times, ``.landmark.<t>``; the same under
-  ``<endpoint>.<group set>.`` for each group, and ``<endpoint>.<grouping>.p`` (log-rank).
+  ``<endpoint>.<group set>.`` for each group, and ``<endpoint>.<grouping>.p`` (log-rank); for a grouping
+  of two, ``<endpoint>.<grouping>.hr`` (Cox, the second group against the first, Wald CI) and ``.hr.p``.
 """
 
 from __future__ import annotations
@@ -133,7 +134,33 @@ def _endpoint_records(endpoint: TimeToEvent, spec: StudySpec, derived: Derived, 
         test = stats.logrank_test(grouped["time"], grouped["event"], labels[labels.notna()])
         records.append(Result(f"{endpoint.key}.{grouping}.p", test.p, "P", endpoint.set, n=int(sum(test.n)),
                               method=test.method, params={"groups": ", ".join(groups)}))
+        if len(groups) == 2:
+            records += _hazard_ratio_records(f"{endpoint.key}.{grouping}", grouped, labels[labels.notna()] == groups[1],
+                                             groups, endpoint.set, conventions.conf_level)
     return records, curves
+
+
+def _hazard_ratio_records(key: str, data: pd.DataFrame, second: pd.Series, groups: tuple[str, ...], population: str,
+                          level: float) -> list[Result]:
+    """The Cox hazard ratio of the second group against the first (``key.hr``, Wald CI) and its Wald P
+    (``key.hr.p``). Where it is not estimable (a group without events, or a coefficient that runs to
+    infinity), both records are kept, empty (NA), with the reason as their method, so a template's
+    key does not come and go with the data."""
+    params = {"group": groups[1], "reference": groups[0]}
+    try:
+        if not (data["event"] & second).any() or not (data["event"] & ~second).any():
+            raise ValueError("a group has no event")
+        cox = stats.cox_hazard_ratio(data["time"], data["event"], second.astype(float).rename(groups[1]), level=level)
+    except ValueError as error:
+        method = f"Cox proportional hazards: not estimable ({error})"
+        return [Result(f"{key}.hr", None, "hazard ratio", population, n=len(data), method=method, level=level,
+                       params=params),
+                Result(f"{key}.hr.p", None, "P", population, n=len(data), method=method, params=params)]
+    term = cox.terms[0]
+    method = f"{cox.method}; {groups[1]} against {groups[0]}"
+    return [Result(f"{key}.hr", term.hazard_ratio, "hazard ratio", population, n=cox.n, lower=term.lower,
+                   upper=term.upper, method=method, level=cox.level, params=params),
+            Result(f"{key}.hr.p", term.p, "P", population, n=cox.n, method=f"Wald test; {method}", params=params)]
 
 
 def _settings_records(spec: StudySpec) -> list[Result]:

@@ -27,7 +27,7 @@ from reportgen.data.course import (RESPONDER_CODES, by_patient, car_t_outcome, c
                                    regimen_before_car_t, toxicity, years_between)
 from reportgen.data.load import Registry
 from reportgen.errors import AnalysisError
-from reportgen.spec import AnalysisSet, ComparisonSpec, Conventions, StudySpec, Variable
+from reportgen.spec import AnalysisSet, ComparisonSpec, Conventions, Endpoint, StudySpec, Variable
 
 
 @dataclass(frozen=True)
@@ -243,6 +243,8 @@ def meeting(values: pd.Series, wanted: bool | str) -> pd.Index:
 
 def _set_members(baseline: pd.DataFrame, registry: Registry, rule: AnalysisSet, spec: StudySpec,
                  sets: dict[str, pd.Index]) -> pd.Index:
+    if rule.rule == "all":
+        return baseline.index
     if rule.rule == "subset":
         name, wanted = rule.condition
         return meeting(baseline.loc[sets[rule.of], spec.variables[name].column], wanted)
@@ -255,8 +257,12 @@ def _set_members(baseline: pd.DataFrame, registry: Registry, rule: AnalysisSet, 
     return baseline.index[baseline.index.isin(treated)]
 
 
-def _set_step(name: str, rule: AnalysisSet, members: pd.Index, flow: list[FlowStep], spec: StudySpec) -> FlowStep:
-    """The flowchart box of an analysis set, with the patients of its parent box left out."""
+def _set_step(name: str, rule: AnalysisSet, members: pd.Index, flow: list[FlowStep], spec: StudySpec,
+              root: str) -> FlowStep:
+    """The flowchart box of an analysis set, with the patients of its parent box left out; the set of
+    rule ``all`` comes from the ``root`` box (the cohort), whole."""
+    if rule.rule == "all":
+        return FlowStep(name, rule.label, len(members), parent=root)
     if rule.rule == "subset":
         parent = rule.of
         variable, wanted = rule.condition
@@ -379,6 +385,31 @@ def derive_comparison(key: str, comparison: ComparisonSpec, baseline: pd.DataFra
     return ComparisonData(key, data, tuple(flow))
 
 
+def analysis_sets(baseline: pd.DataFrame, registry: Registry, spec: StudySpec, flow: list[FlowStep],
+                  root: str) -> dict[str, pd.Index]:
+    """Each analysis set's patients, in the spec's order, its flowchart box appended to ``flow``
+    (``root``: the box of the whole cohort); an empty set is an error."""
+    sets: dict[str, pd.Index] = {}
+    for name, rule in spec.analysis_sets.items():
+        members = _set_members(baseline, registry, rule, spec, sets)
+        if len(members) == 0:
+            raise AnalysisError(f"analysis set {name!r} ({rule.label}) has no patients in the data")
+        sets[name] = members
+        flow.append(_set_step(name, rule, members, flow, spec, root))
+    return sets
+
+
+def endpoint_data(name: str, endpoint: Endpoint, data: pd.DataFrame, missing: str) -> TimeToEvent:
+    """An endpoint over the patients of its set: ``data`` holds their ``time`` (months) and ``event``; a
+    patient without either is an error saying ``missing`` ("no origin date"), naming the first five."""
+    absent = data["time"].isna() | data["event"].isna()
+    if absent.any():
+        raise AnalysisError(f"endpoint {name!r}: {missing} for patient(s) {', '.join(map(str, data.index[absent][:5]))}")
+    if data.empty:
+        raise AnalysisError(f"endpoint {name!r}: no patient of set {endpoint.set!r} has this endpoint")
+    return TimeToEvent(name, endpoint.label, endpoint.set, data.astype({"time": float, "event": bool}))
+
+
 def derive(registry: Registry, spec: StudySpec) -> Derived:
     """Baseline, analysis sets, endpoints and the study flow of one registry export."""
     conventions = spec.conventions
@@ -417,26 +448,14 @@ def derive(registry: Registry, spec: StudySpec) -> Derived:
     columns = {name: frame[name] for frame in (baseline, *course) for name in frame.columns}
     baseline = pd.DataFrame(columns, index=baseline.index, copy=False)
 
-    sets: dict[str, pd.Index] = {}
-    for name, rule in spec.analysis_sets.items():
-        members = _set_members(baseline, registry, rule, spec, sets)
-        if len(members) == 0:
-            raise AnalysisError(f"analysis set {name!r} ({rule.label}) has no patients in the registry export")
-        sets[name] = members
-        flow.append(_set_step(name, rule, members, flow, spec))
+    sets = analysis_sets(baseline, registry, spec, flow, "cohort")
     endpoints = {}
     for name, endpoint in spec.endpoints.items():
-        members = sets[endpoint.set]
-        data = baseline.loc[members, [f"{endpoint.kind}_time", f"{endpoint.kind}_event"]]
+        data = baseline.loc[sets[endpoint.set], [f"{endpoint.kind}_time", f"{endpoint.kind}_event"]]
         data.columns = ["time", "event"]
         if endpoint.kind == "dor2":  # duration of response: responders only
             data = data[data["time"].notna()]
-        if data["time"].isna().any():
-            missing = ", ".join(data.index[data["time"].isna()][:5])
-            raise AnalysisError(f"endpoint {name!r}: no origin date for patient(s) {missing}")
-        if data.empty:
-            raise AnalysisError(f"endpoint {name!r}: no patient of set {endpoint.set!r} has this endpoint")
-        endpoints[name] = TimeToEvent(name, endpoint.label, endpoint.set, data.astype({"event": bool}))
+        endpoints[name] = endpoint_data(name, endpoint, data, "no origin date")
     comparisons = {key: derive_comparison(key, comparison, baseline, spec)
                    for key, comparison in spec.comparisons.items()}
     return Derived(baseline, sets, endpoints, tuple(flow), comparisons)

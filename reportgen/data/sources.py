@@ -232,9 +232,10 @@ def _adapted(name: str, where: str, frame: pd.DataFrame, labels: dict[str, str],
     return RawTable(name, where, text.reset_index(drop=True), labels)
 
 
-def _check_adapter(data: DataSource) -> None:
-    """The adapter may only name registry tables and columns (a typo would silently map nothing)."""
-    schemas = {schema.name: schema for schema in REGISTRY_TABLES}
+def _check_adapter(data: DataSource, tables: tuple[TableSchema, ...]) -> None:
+    """The adapter may only name the tables read and their columns (a typo would silently map nothing);
+    a table whose columns are the data's own (analysis-ready patients) takes any column."""
+    schemas = {schema.name: schema for schema in tables}
     for key in ("tables", "columns", "codes"):
         for table in getattr(data, key):
             if table not in schemas:
@@ -242,7 +243,7 @@ def _check_adapter(data: DataSource) -> None:
     for key in ("columns", "codes"):
         for table, columns in getattr(data, key).items():
             for column in columns:
-                if column not in schemas[table].column_names:
+                if schemas[table].columns and column not in schemas[table].column_names:
                     raise SpecError(f"data.{key}.{table}.{column}: not a column of the registry table {table} "
                                     f"(columns: {', '.join(schemas[table].column_names)})")
     try:
@@ -299,10 +300,10 @@ def _unreadable(where: str, error: Exception, data: DataSource) -> Problem:
     return Problem(where, "", "", f"file cannot be read as {data.source} ({_first_line(error)})")
 
 
-def _files(folder: Path, data: DataSource) -> Iterator[Found]:
-    """One file per registry table in ``folder``."""
+def _files(folder: Path, data: DataSource, tables: tuple[TableSchema, ...]) -> Iterator[Found]:
+    """One file per table in ``folder``."""
     reader = FILE_READERS[data.source]
-    for schema in REGISTRY_TABLES:
+    for schema in tables:
         path = _file_of(schema, folder, data)
         where = path.relative_to(folder).as_posix()
         if not path.is_file():
@@ -316,13 +317,13 @@ def _files(folder: Path, data: DataSource) -> Iterator[Found]:
         yield schema.name, where, frame, labels
 
 
-def _sheets(path: Path, data: DataSource) -> Iterator[Found]:
-    """One Excel workbook with a sheet per registry table."""
+def _sheets(path: Path, data: DataSource, tables: tuple[TableSchema, ...]) -> Iterator[Found]:
+    """One Excel workbook with a sheet per table."""
     try:
         sheets = pd.read_excel(path, dtype=object, sheet_name=None, engine="openpyxl")
     except Exception as error:  # noqa: BLE001 - openpyxl and zipfile raise their own errors
         raise DataSourceError(f"{path}: cannot be read as an Excel workbook ({_first_line(error)})") from None
-    for schema in REGISTRY_TABLES:
+    for schema in tables:
         sheet = data.tables.get(schema.name, schema.name)
         where = f"{path.name}, sheet {sheet}"
         if sheet in sheets:
@@ -352,12 +353,12 @@ def shown_url(url: str) -> str:
         return url.split("://", 1)[0] + "://…"
 
 
-def _database_tables(connection, data: DataSource) -> Iterator[Found]:
-    """One database table per registry table."""
+def _database_tables(connection, data: DataSource, tables: tuple[TableSchema, ...]) -> Iterator[Found]:
+    """One database table per table read."""
     import sqlalchemy
 
     present = set(sqlalchemy.inspect(connection).get_table_names(schema=data.schema or None))
-    for schema in REGISTRY_TABLES:
+    for schema in tables:
         name = data.tables.get(schema.name, schema.name)
         where = f"database table {data.schema + '.' if data.schema else ''}{name}"
         if name in present:
@@ -366,8 +367,8 @@ def _database_tables(connection, data: DataSource) -> Iterator[Found]:
             yield Problem(where, "", "", "table is missing from the database")
 
 
-def _read_database(data: DataSource) -> RawExport:
-    """The registry tables of a database, through SQLAlchemy."""
+def _read_database(data: DataSource, tables: tuple[TableSchema, ...]) -> RawExport:
+    """The tables of a database, through SQLAlchemy."""
     import sqlalchemy
 
     url = database_url(data)
@@ -375,7 +376,7 @@ def _read_database(data: DataSource) -> RawExport:
     try:
         engine = sqlalchemy.create_engine(url)
         with engine.connect() as connection:
-            return _export(list(_database_tables(connection, data)), data, shown_url(url))
+            return _export(list(_database_tables(connection, data, tables)), data, shown_url(url))
     except (sqlalchemy.exc.SQLAlchemyError, ImportError) as error:
         raise DataSourceError(f"cannot read the database {shown_url(url)}: {_first_line(error)}") from None
     finally:
@@ -387,13 +388,15 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def read_export(data: DataSource, path: Path) -> RawExport:
-    """Every registry table from the spec's source; ``path`` is the spec's ``data.path`` resolved."""
-    _check_adapter(data)
+def read_export(data: DataSource, path: Path, tables: tuple[TableSchema, ...] = REGISTRY_TABLES) -> RawExport:
+    """Every table of ``tables`` (by default the registry's) from the spec's source; ``path`` is the
+    spec's ``data.path`` resolved."""
+    _check_adapter(data, tables)
     if data.source == "sql":
-        return _read_database(data)
+        return _read_database(data, tables)
     if data.source == "excel" and path.is_file():
-        return _export(_sheets(path, data), data, str(path))
+        return _export(_sheets(path, data, tables), data, str(path))
     if not path.is_dir():
-        raise DataSourceError(f"{path}: the registry export folder does not exist")
-    return _export(_files(path, data), data, str(path))
+        raise DataSourceError(f"{path}: the {'registry export' if data.form == 'registry' else 'data'} "
+                              "folder does not exist")
+    return _export(_files(path, data, tables), data, str(path))

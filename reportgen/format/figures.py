@@ -16,11 +16,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from reportgen.format.fit import Measure, fitted, text_measure
+
 if TYPE_CHECKING:
+    import matplotlib.figure
     import matplotlib.pyplot as plt
 
-#: Colours that stay distinct in greyscale and for colour-blind readers (Okabe-Ito).
+#: Curve colours, distinct for colour-blind readers (Okabe-Ito).
 PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7")
+#: Each colour's line, so that the curves of a panel stay apart in greyscale too: the first two colours
+#: differ in lightness (CIE L* 0 and 46) and keep solid lines; the next three (L* 54, 58, 61) are close to
+#: the second and to each other, so each has its own dash pattern (in multiples of the line width).
+LINE_STYLES = ("solid", "solid", (0, (4, 1.5)), (0, (1, 1.2)), (0, (5, 1.5, 1, 1.5)))
 DPI = 300
 #: Shared look of every figure; a fixed SVG hash salt keeps the vector files reproducible. Text stays
 #: text in the SVG (``svg.fonttype: none``): the PDF sets it in the bundled DejaVu Sans, searchable, and
@@ -40,25 +47,45 @@ def pyplot():
     return matplotlib.pyplot
 
 
+def png_inches(path: Path) -> tuple[float, float]:
+    """The size (inches wide, high) a PNG saved by :func:`save_figure` was drawn at, read from its header."""
+    with open(path, "rb") as image:
+        width, height = struct.unpack(">II", image.read(24)[16:24])  # the PNG IHDR chunk
+    return width / DPI, height / DPI
+
+
 def display_width(path: Path, max_width: float = 6.5, max_height: float = 8.3) -> float:
     """The width (inches) to show a saved PNG at: its own size, so its 8-pt text stays 8 pt,
     shrunk only to fit the text block of the page (``max_width`` by ``max_height``)."""
-    with open(path, "rb") as image:
-        width, height = struct.unpack(">II", image.read(24)[16:24])  # the PNG IHDR chunk
-    inches_wide, inches_high = width / DPI, height / DPI
+    inches_wide, inches_high = png_inches(path)
     return round(min(inches_wide, max_width, max_height * inches_wide / inches_high), 2)
 
 
-def save_figure(figure: plt.Figure, path: Path) -> Path:
+def new_figure(width: float, height: float, dpi: float | None = None) -> matplotlib.figure.Figure:
+    """An empty figure of ``width`` by ``height`` inches on the Agg canvas (which can measure text).
+
+    It is not registered with pyplot, so whoever holds it owns it: nothing to close, and no
+    figure is left open when a caller of :func:`reportgen.assemble.figure_object` drops it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def save_figure(figure: matplotlib.figure.Figure, path: Path) -> Path:
     """Save ``figure`` as a PNG at ``path`` (300 dpi, for Word) and an SVG beside it (vector, for the PDF).
 
-    The PNG is compressed at zlib level 3, not Pillow's 6: encoding took longer than drawing, and
-    level 3 encodes the example's 14 figures in 0.8 s of CPU instead of 1.4 s, for files 14% larger
-    (measured)."""
+    Saved under the house settings (:data:`RC`), which the SVG writer reads as it writes. The PNG is
+    compressed at zlib level 3, not Pillow's 6: encoding took longer than drawing, and level 3 encodes
+    the example's 14 figures in 0.8 s of CPU instead of 1.4 s, for files 14% larger (measured)."""
+    import matplotlib
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
-    figure.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
-    pyplot().close(figure)
+    with matplotlib.rc_context(RC):
+        figure.savefig(path, dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
+        figure.savefig(path.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
     return path
 
 
@@ -190,13 +217,18 @@ def _draw_censor_marks(ax: plt.Axes, times: np.ndarray, levels: np.ndarray, colo
             color=colour, linewidth=CENSOR_STROKE, solid_capstyle="butt")
 
 
-def _draw_panel(curve_ax: plt.Axes, risk_ax: plt.Axes, panel: Panel, ticks: tuple[float, ...], x_label: str) -> None:
+def _draw_panel(curve_ax: plt.Axes, risk_ax: plt.Axes, panel: Panel, ticks: tuple[float, ...], x_label: str,
+                legend: tuple[str, ...] | None = None, risk_label_gap: float = 0.0) -> None:
+    """One panel: its curves and censor marks, the legend (``legend``: one entry per curve, by default each
+    curve's "label: median") or the median text, the P value, and its risk table, whose labels end 5% of
+    the axes' width left of the first tick, or ``risk_label_gap`` inches if more."""
     x_max = max(ticks)
     curve_ax.set_ylim(0, 102)
     curve_ax.set_xlim(0, x_max)
-    for colour, curve in zip(PALETTE, panel.curves):
+    for colour, line_style, curve in zip(PALETTE, LINE_STYLES, panel.curves):
         times, survival = bounded_step(*_step(curve), x_max)
-        curve_ax.step(times, survival, where="post", color=colour, linewidth=1.4, label=curve.label)
+        curve_ax.step(times, survival, where="post", color=colour, linestyle=line_style, linewidth=1.4,
+                      label=curve.label)
         censored = np.asarray(curve.censored, dtype=bool)
         _draw_censor_marks(curve_ax, *bounded_marks(np.asarray(curve.time, dtype=float)[censored],
                                                     np.asarray(curve.survival, dtype=float)[censored] * 100, x_max),
@@ -211,9 +243,9 @@ def _draw_panel(curve_ax: plt.Axes, risk_ax: plt.Axes, panel: Panel, ticks: tupl
     grouped = len(panel.curves) > 1
     if grouped:  # one legend line per group, with its median, stacked above the plot: never over a curve
         handles = curve_ax.get_lines()[::2]  # each curve's step line (its censor marks follow it)
-        curve_ax.legend(handles, [f"{curve.label}: {curve.median_text}" for curve in panel.curves],
-                        loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=1, frameon=False, fontsize=7.5,
-                        handlelength=1.5, borderaxespad=0.2)
+        entries = legend if legend is not None else [_legend_entry(curve) for curve in panel.curves]
+        curve_ax.legend(handles, entries, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=1, frameon=False,
+                        fontsize=7.5, handlelength=1.5, borderaxespad=0.2)
     lines = [] if grouped else [panel.curves[0].median_text]
     if panel.p_text:
         lines.append(panel.p_text)
@@ -224,38 +256,125 @@ def _draw_panel(curve_ax: plt.Axes, risk_ax: plt.Axes, panel: Panel, ticks: tupl
     risk_ax.set_ylim(-0.5, len(panel.curves) - 0.5)
     risk_ax.axis("off")
     risk_ax.set_title("No. at risk", loc="left", fontsize=7.5, pad=2)
+    # labels right-aligned left of the axis, in the margin km_figure reserves for them
+    label_x = -max(0.05, risk_label_gap / (risk_ax.get_position().width * risk_ax.figure.get_figwidth()))
     for row, (colour, curve) in enumerate(zip(PALETTE, panel.curves)):
         y = len(panel.curves) - 1 - row
         for tick, count in zip(ticks, curve.at_risk):
             risk_ax.text(tick, y, str(count), ha="center", va="center", fontsize=7.5, color=colour)
         if len(panel.curves) > 1:
-            # right-aligned left of the axis, in the margin km_figure reserves for it
-            risk_ax.text(-0.05, y, curve.label, transform=risk_ax.get_yaxis_transform(), ha="right", va="center",
-                         fontsize=7, color=colour)
+            risk_ax.text(label_x, y, curve.label, transform=risk_ax.get_yaxis_transform(), ha="right",
+                         va="center", fontsize=7, color=colour)
 
 
-def km_figure(panels: tuple[Panel, ...], ticks: tuple[float, ...], x_label: str, path: Path) -> Path:
-    """Draw panels side by side with their risk tables and save a PNG at ``path``."""
+#: Inches between a risk-table label and the widest count under the first tick, at a set width.
+RISK_LABEL_SPACE = 0.06
+#: Inches between the last tick's label and the figure's right edge, at least, at a set width.
+EDGE_SPACE = 0.03
+#: Inches a legend entry's line, and an x label's line, add to a figure's height.
+LEGEND_LINE, X_LABEL_LINE = 0.14, 0.14
+#: Inches of a legend entry taken by its handle, the space after it and the legend's padding (7.5-pt text).
+LEGEND_HANDLE = (1.5 + 0.8 + 0.4 + 0.2) * 7.5 / 72
+
+
+@dataclass(frozen=True)
+class _KmTexts:
+    """The texts of a Kaplan-Meier figure that are fitted to a set width: each panel's legend entries
+    (one per curve, grouped panels only), the x label, and the inches the risk-table labels keep from the
+    first tick (0: the natural figure's 5% of the axes' width)."""
+
+    legends: tuple[tuple[str, ...], ...]
+    x_label: str
+    risk_label_gap: float = 0.0
+
+    @property
+    def legend_lines(self) -> int:
+        return max(sum(entry.count("\n") + 1 for entry in legend) for legend in self.legends)
+
+    @property
+    def x_label_lines(self) -> int:
+        return self.x_label.count("\n") + 1
+
+
+def _legend_entry(curve: Curve, room: float | None = None, measure: Measure | None = None) -> str:
+    """A grouped panel's legend entry, "label: median", as it is if it fits ``room`` inches of text (None: any
+    width), else broken after the label ("label:", then the median on the next line), so a median is never
+    split from its interval; each part is wrapped further only if still too wide."""
+    whole = f"{curve.label}: {curve.median_text}"
+    if room is None or measure(whole)[0] <= room:
+        return whole
+    return "\n".join(fitted(part, room, measure) for part in (f"{curve.label}:", curve.median_text))
+
+
+def _km_texts(panels: tuple[Panel, ...], x_label: str, room: float | None) -> _KmTexts:
+    """The legend entries and x label as they are (``room`` None: at the natural width, which is sized for
+    them), or wrapped to ``room``: the inches the last panel's axes and right margin give them; then the
+    risk-table labels also keep clear of the widest count under the first tick, the axes being narrower."""
+    if room is None:
+        return _KmTexts(tuple(tuple(_legend_entry(curve) for curve in panel.curves) for panel in panels), x_label)
+    measure = text_measure(7.5, DPI)  # legends and risk tables
+    first_counts = [str(curve.at_risk[0]) for panel in panels for curve in panel.curves if curve.at_risk]
+    return _KmTexts(tuple(tuple(_legend_entry(curve, room - LEGEND_HANDLE, measure) for curve in panel.curves)
+                          for panel in panels),
+                    fitted(x_label, room, text_measure(RC["font.size"], DPI)),
+                    max((measure(count)[0] / 2 for count in first_counts), default=0.0) + RISK_LABEL_SPACE)
+
+
+def _fitted_right(ticks: tuple[float, ...], width: float) -> float:
+    """The axes' right edge (a fraction of ``width`` inches) at a set width: a 2% margin, or more, so that the
+    last tick's label, centred on that edge, ends :data:`EDGE_SPACE` inches inside the figure."""
+    half_label = text_measure(RC["font.size"], DPI)(f"{max(ticks):g}")[0] / 2
+    return 1 - max(0.02, (half_label + EDGE_SPACE) / width)
+
+
+def _km_heights(rows: int, texts: _KmTexts) -> tuple[float, float, float]:
+    """The figure's height (inches), the top of its axes and the space between curves and risk table (both
+    as gridspec takes them): room above the axes for a grouped panel's stacked legend, and between them for
+    an x label of several lines, the axes keeping their height."""
+    lines = texts.legend_lines
+    height = 3.3 + 0.17 * rows + (LEGEND_LINE * lines if rows > 1 else 0)
+    top = 1 - (0.12 + LEGEND_LINE * lines) / height if rows > 1 else 0.9
+    hspace = 0.45
+    if texts.x_label_lines > 1:
+        added = X_LABEL_LINE * (texts.x_label_lines - 1)
+        axes = height * (top - 0.04) / (1 + hspace / 2)  # the two rows of axes together
+        height += added
+        top = 1 - (1 - top) * (height - added) / height  # the same inches above the axes
+        hspace = 2 * (height * (top - 0.04) / axes - 1)
+    return height, top, hspace
+
+
+def km_figure(panels: tuple[Panel, ...], ticks: tuple[float, ...], x_label: str, *,
+              width: float | None = None) -> matplotlib.figure.Figure:
+    """Panels side by side with their risk tables, as a figure (save it with :func:`save_figure`).
+
+    Its natural width (``width`` None) gives each panel room for its risk table's labels; a set
+    ``width`` (inches: a journal's column) redraws the same layout narrower or wider, text at the
+    same size: a legend entry or the x label too wide for its panel is wrapped, and the figure
+    grows by the lines added."""
     rows = max(len(panel.curves) for panel in panels)
     labelled = [curve.label for panel in panels for curve in panel.curves] if rows > 1 else []
     label_inches = max((len(label) for label in labelled), default=0) * 7 * 0.62 / 72  # 7-pt text
     columns = len(panels)
-    width = (3.4 + label_inches) * columns
+    natural = width is None
+    if width is None:
+        width = (3.4 + label_inches) * columns
     gap = 0.55 + label_inches  # inches between panels: the next panel's y labels and risk labels
-    left, right = (0.5 + label_inches) / width, 0.98
-    axis_width = (width * (right - left) - (columns - 1) * gap) / columns
-    plt = pyplot()
-    with plt.rc_context(RC):
-        height = 3.3 + 0.17 * rows + (0.14 * rows if rows > 1 else 0)  # grouped: room for the stacked legend
-        top = 1 - (0.12 + 0.14 * rows) / height if rows > 1 else 0.9
-        figure = plt.figure(figsize=(width, height))
-        grid = figure.add_gridspec(2, columns, height_ratios=(5.5, 0.55 + 0.3 * rows), hspace=0.45,
+    import matplotlib
+
+    with matplotlib.rc_context(RC):
+        left, right = (0.5 + label_inches) / width, 0.98 if natural else _fitted_right(ticks, width)
+        axis_width = (width * (right - left) - (columns - 1) * gap) / columns
+        texts = _km_texts(panels, x_label, None if natural else axis_width + (1 - right) * width)
+        height, top, hspace = _km_heights(rows, texts)
+        figure = new_figure(width, height)
+        grid = figure.add_gridspec(2, columns, height_ratios=(5.5, 0.55 + 0.3 * rows), hspace=hspace,
                                    wspace=gap / axis_width, left=left, right=right, top=top, bottom=0.04)
-        for column, panel in enumerate(panels):
+        for column, (panel, legend) in enumerate(zip(panels, texts.legends)):
             curve_ax = figure.add_subplot(grid[0, column])
             risk_ax = figure.add_subplot(grid[1, column], sharex=curve_ax)
-            _draw_panel(curve_ax, risk_ax, panel, ticks, x_label)
-        return save_figure(figure, path)
+            _draw_panel(curve_ax, risk_ax, panel, ticks, texts.x_label, legend, texts.risk_label_gap)
+        return figure
 
 
 @dataclass(frozen=True)
@@ -267,11 +386,15 @@ class BalanceRow:
     after: float
 
 
-def love_plot(rows: tuple[BalanceRow, ...], threshold: float, path: Path) -> Path:
-    """Absolute SMD per covariate before (open circles) and after (filled) weighting, with the threshold."""
-    plt = pyplot()
-    with plt.rc_context(RC):
-        figure, ax = plt.subplots(figsize=(6.0, 1.0 + 0.22 * len(rows)))
+def love_plot(rows: tuple[BalanceRow, ...], threshold: float, *, width: float | None = None
+              ) -> matplotlib.figure.Figure:
+    """Absolute SMD per covariate before (open circles) and after (filled) weighting, with the threshold,
+    as a figure 6 inches wide (or ``width`` inches: a journal's column)."""
+    import matplotlib
+
+    with matplotlib.rc_context(RC):
+        figure = new_figure(6.0 if width is None else width, 1.0 + 0.22 * len(rows))
+        ax = figure.add_subplot()
         y = np.arange(len(rows))[::-1]
         before = np.array([abs(row.before) for row in rows])
         after = np.array([abs(row.after) for row in rows])
@@ -287,4 +410,4 @@ def love_plot(rows: tuple[BalanceRow, ...], threshold: float, path: Path) -> Pat
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=7.5)
         figure.tight_layout()
-        return save_figure(figure, path)
+        return figure

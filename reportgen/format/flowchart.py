@@ -11,8 +11,8 @@ The figure is built in two steps so the geometry can be tested without drawing:
    single children stays a straight vertical spine. Side boxes sit right of the connector.
 2. :func:`flowchart` wraps the texts, measures them with the Agg renderer at 300 dpi and
    tries ever tighter fits (compact packing, narrower wrapping, 7-pt text at the least)
-   until the tree fits a 7-inch page, then draws the layout and saves it with
-   :func:`~reportgen.format.figures.save_figure`.
+   until the tree fits the page's text width (or a journal's column), then draws the layout
+   as a figure, which :func:`~reportgen.format.figures.save_figure` saves.
 
 The format layer never counts patients: every text arrives formatted.
 """
@@ -20,15 +20,16 @@ The format layer never counts patients: every text arrives formatted.
 from __future__ import annotations
 
 import math
-import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen.format.figures import DPI, RC, pyplot, save_figure
+from reportgen.format.figures import DPI, RC, new_figure
+from reportgen.format.fit import Measure, text_measure, wrap
 
 if TYPE_CHECKING:
+    import matplotlib.figure
     import matplotlib.pyplot as plt
 
 #: A journal page's text width: the figure is never wider.
@@ -64,9 +65,6 @@ MARGIN = 0.06         # blank border around the drawing
 PAGE_STEP = 0.25      # figure sizes are multiples of this: a whole number of pixels at 300 dpi, exactly
 LINE_WIDTH = 0.8
 SIDE_FILL = "#F2F2F2"
-
-#: Width and height in inches of a (wrapped, possibly multi-line) text.
-Measure = Callable[[str], tuple[float, float]]
 
 
 @dataclass(frozen=True)
@@ -364,68 +362,25 @@ def _connectors(parent: Rect, kids: list[Rect], sides: list[Rect | None]) -> lis
 # --- drawing --------------------------------------------------------------------------------------------------
 
 
-def wrap(text: str, width: int) -> str:
-    """Wrap every line of ``text`` to at most ``width`` characters, keeping its explicit line breaks.
-
-    Each line is balanced: wrapped at the narrowest width that needs no more lines than ``width``
-    does, so a box does not end in a lone word. Words are never split, neither inside nor at
-    hyphens ("TL-post-CAR-T" stays whole).
-
-    >>> wrap("Progression after CAR T-cell therapy\\nn = 859", 30)
-    'Progression after\\nCAR T-cell therapy\\nn = 859'
-    """
-    return "\n".join(part for line in text.split("\n") for part in _balanced(line, width))
-
-
-def _balanced(line: str, width: int) -> list[str]:
-    """``line`` wrapped in as few lines as ``width`` allows, at the smallest width giving that many."""
-    def split(at: int) -> list[str]:
-        return textwrap.wrap(line, at, break_long_words=False, break_on_hyphens=False) or [""]
-
-    count = len(split(width))
-    narrowest = width
-    while narrowest > 1 and len(split(narrowest - 1)) == count:
-        narrowest -= 1
-    return split(narrowest)
-
-
-def text_measure(font_size: float) -> Measure:
-    """A Measure giving a text's rendered extent in inches at ``font_size``, by the Agg renderer at 300 dpi.
-
-    Call it inside ``plt.rc_context(RC)`` so the font family is the one drawn.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(dpi=DPI)
-    renderer = FigureCanvasAgg(figure).get_renderer()
-
-    def measure(text: str) -> tuple[float, float]:
-        artist = figure.text(0, 0, text, fontsize=font_size, ha="left", va="baseline")
-        extent = artist.get_window_extent(renderer)
-        artist.remove()
-        return extent.width / DPI, extent.height / DPI
-
-    return measure
-
-
 def _wrapped(boxes: tuple[FlowBox, ...], main_width: int, side_width: int) -> tuple[FlowBox, ...]:
     return tuple(replace(box, text=wrap(box.text, main_width), exclusion=wrap(box.exclusion, side_width))
                  for box in boxes)
 
 
-def _fit(boxes: tuple[FlowBox, ...]) -> tuple[Layout, tuple[FlowBox, ...], float]:
-    """The layout of the first entry of FITS that is at most MAX_WIDTH wide, its wrapped boxes and font size."""
+def _fit(boxes: tuple[FlowBox, ...], max_width: float = MAX_WIDTH) -> tuple[Layout, tuple[FlowBox, ...], float]:
+    """The layout of the first entry of FITS that is at most ``max_width`` inches wide, its wrapped boxes and
+    font size."""
     _tree(boxes)  # reject a malformed tree before measuring anything
     widest = 0.0
     for fit in FITS:
         wrapped = _wrapped(boxes, fit.main_width, fit.side_width)
-        placed = layout(wrapped, text_measure(fit.font_size), compact=fit.compact)
-        if placed.width <= MAX_WIDTH:
+        placed = layout(wrapped, text_measure(fit.font_size, DPI), compact=fit.compact)
+        if placed.width <= max_width:
             return placed, wrapped, fit.font_size
         widest = placed.width
+    room = f"a page ({MAX_WIDTH:g} in)" if max_width == MAX_WIDTH else f"the {max_width:.2f}-in column"
     raise ValueError(f"the flowchart is {widest:.2f} in wide even with {MIN_FONT_SIZE:g}-pt text wrapped "
-                     f"narrowly, more than a page ({MAX_WIDTH:g} in): it has too many boxes side by side")
+                     f"narrowly, more than {room}: it has too many boxes side by side")
 
 
 def _draw_line(ax: plt.Axes, line: Line) -> None:
@@ -453,19 +408,22 @@ def _draw_box(ax: plt.Axes, rect: Rect, text: str, font_size: float, side: bool)
                 zorder=3)
 
 
-def flowchart(boxes: tuple[FlowBox, ...], path: Path) -> Path:
-    """Draw the tree and save it via reportgen.format.figures.save_figure(figure, path) (which writes a 300-dpi
-    PNG at path and an SVG beside it and closes the figure); return path.
+def flowchart(boxes: tuple[FlowBox, ...], *, width: float | None = None) -> matplotlib.figure.Figure:
+    """The tree drawn as a figure (:func:`~reportgen.format.figures.save_figure` saves it as a 300-dpi PNG
+    and an SVG), as wide as its layout, or ``width`` inches wide (a journal's column) with the layout
+    fitted into it and centred.
 
-    The first entry of :data:`FITS` whose layout is at most :data:`MAX_WIDTH` wide is drawn; a tree too
-    wide even for 7-pt text, narrowly wrapped and compactly packed, raises ValueError, as does a malformed
-    tree (naming the box). Text stays text in the SVG (``svg.fonttype: none``).
+    The first entry of :data:`FITS` whose layout is at most :data:`MAX_WIDTH` (or ``width``) wide is drawn;
+    a tree too wide even for 7-pt text, narrowly wrapped and compactly packed, raises ValueError, as does a
+    malformed tree (naming the box). Text stays text in the SVG (``svg.fonttype: none``).
     """
-    plt = pyplot()
-    with plt.rc_context(RC):
-        placed, wrapped, font_size = _fit(boxes)
-        figure = plt.figure(figsize=(placed.width, placed.height), dpi=DPI)
-        ax = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+    import matplotlib
+
+    with matplotlib.rc_context(RC):
+        placed, wrapped, font_size = _fit(boxes, MAX_WIDTH if width is None else width)
+        page = placed.width if width is None else width
+        figure = new_figure(page, placed.height, dpi=DPI)
+        ax = figure.add_axes(((page - placed.width) / 2 / page, 0.0, placed.width / page, 1.0))
         ax.set_xlim(0, placed.width)
         ax.set_ylim(placed.height, 0)
         ax.axis("off")
@@ -475,4 +433,4 @@ def flowchart(boxes: tuple[FlowBox, ...], path: Path) -> Path:
             _draw_box(ax, placed.boxes[box.key], box.text, font_size, side=False)
             if box.exclusion:
                 _draw_box(ax, placed.sides[box.key], box.exclusion, font_size, side=True)
-        return save_figure(figure, path)
+        return figure

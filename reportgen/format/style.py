@@ -19,6 +19,12 @@ class HouseStyle:
     a count of patients from 1 to ``suppress_below - 1`` prints as ``suppressed_text``
     ("<5"), and so does anything that would give it away (its percentage); 0 is off.
     A build takes it from the study spec's ``disclosure`` section.
+
+    ``journal_*`` size the figures exported for journal submission (``reportgen build
+    --journal-figures``): a figure goes to the single column or across the page (the double
+    column) by its own width (:func:`reportgen.format.journal.journal_widths`), and is redrawn
+    at that width, its TIFF at ``journal_dpi``. The defaults are typical column widths (85 mm
+    and 175 mm); set the target journal's own from its instructions for authors.
     """
 
     percent_decimals: int = 1
@@ -45,3 +51,6 @@ class HouseStyle:
     suppressed_text: str = "<{n}"
     css: Path = TEMPLATES / "house.css"
     reference_docx: Path = TEMPLATES / "reference.docx"
+    journal_column_width_mm: float = 85.0
+    journal_double_column_width_mm: float = 175.0
+    journal_dpi: int = 600

@@ -95,8 +95,10 @@ class TextFormatter:
         return fmt_number(100 * (self.results[key].level or 0.95), 0, self.style)
 
     def hazard_ratio(self, key: str) -> str:
-        """'0.71 [0.44-1.13]' (house style), from a record with its CI."""
+        """'0.71 [0.44-1.13]' (house style), from a record with its CI; 'NA' where it was not estimable."""
         record = self.results[key]
+        if record.value is None:
+            return self.style.missing_text
         decimals = self.style.ratio_decimals
         limits = fmt_interval(fmt_number(record.lower, decimals, self.style),
                               fmt_number(record.upper, decimals, self.style), self.style)
