@@ -269,8 +269,10 @@ def _flowcharts(spec: StudySpec, reader: Reader, folder: Path) -> list[Drawing]:
         own = [key for key in steps if key.startswith(f"{name}.")]
         root = _parent(own[0], text)  # the population the comparison's arms are formed in
         boxes = tuple(_flow_box(key, text, "" if key == root else _parent(key, text)) for key in (root, *own))
-        caption = (f"Formation of the cohort of the comparison {comparison.label}: patients treated for their first "
-                   "progression, split by that treatment, then those missing a weighting variable excluded.")
+        split = ("patients treated for their first progression, split by that treatment" if spec.data.form == "registry"
+                 else f"patients of the {spec.analysis_sets[comparison.set].label}, split by arm")
+        caption = (f"Formation of the cohort of the comparison {comparison.label}: {split}, then those missing a "
+                   "weighting variable excluded.")
         figures.append(Drawing(f"{name}_flow", flowchart, (boxes,), folder / f"{name}_flow.png",
                                f"Comparison cohort, {comparison.label}", caption))
     return figures

@@ -166,11 +166,18 @@ class AnalysisSet:
     @property
     def condition(self) -> tuple[str, bool | str]:
         """The ``where`` variable and the value it must have (True, False or a code)."""
-        if "=" in self.where:
-            name, code = self.where.split("=", 1)
-            return name.strip(), code.strip()
-        negated = self.where.startswith("not ")
-        return (self.where[4:].strip() if negated else self.where.strip()), not negated
+        return condition_of(self.where)
+
+
+def condition_of(where: str) -> tuple[str, bool | str]:
+    """A ``where`` condition's variable and the value it must have: True or False for a binary
+    variable (``early_failure``, ``not early_failure``), a level code for a categorical one
+    (``cd19_before_infusion = negative``)."""
+    if "=" in where:
+        name, code = where.split("=", 1)
+        return name.strip(), code.strip()
+    negated = where.startswith("not ")
+    return (where[4:].strip() if negated else where.strip()), not negated
 
 
 @dataclass(frozen=True)
@@ -322,8 +329,10 @@ class FigureSpec:
 
 @dataclass(frozen=True)
 class Arm:
-    """One arm of a comparison: patients whose first treatment for progression is one of
-    ``regimens``, or, with ``all_except``, any regimen but those (and the other arm's)."""
+    """One arm of a comparison: from a registry export, patients whose first treatment for
+    progression is one of ``regimens``, or, with ``all_except``, any regimen but those (and the
+    other arm's); from analysis-ready data, the patients of the comparison's set who meet
+    ``where``."""
 
     label: str
     """The arm's name in tables, figure legends and the text, e.g. "TAFA-LEN"."""
@@ -331,6 +340,8 @@ class Arm:
     """The regimen codes of the arm's first treatment for progression (give ``regimens`` or ``all_except``)."""
     all_except: tuple[str, ...] = ()
     """Any regimen but these and the other arm's (give ``regimens`` or ``all_except``; not for the treated arm)."""
+    where: str = ""
+    """From analysis-ready data: who is in the arm, as a subset's ``where`` (e.g. "hormonal_therapy = yes")."""
 
 
 @dataclass(frozen=True)
@@ -349,8 +360,10 @@ class SensitivitySpec:
 
 @dataclass(frozen=True)
 class ComparisonSpec:
-    """An inverse-probability-weighted comparison of two arms among patients treated for
-    their first progression after CAR T (the cohort's ``treated`` flow step).
+    """An inverse-probability-weighted comparison of two arms: from a registry export, among
+    patients treated for their first progression after CAR T (the cohort's ``treated`` flow
+    step); from analysis-ready data, among the patients of the analysis set ``set``, the arms
+    given by ``where`` conditions (the weighted response rates then need a registry export).
 
     ``scheme`` is ``ate-stabilized`` (default), ``ate`` or ``att``; ``truncate`` two
     percentiles, e.g. [1, 99]; ``covariates`` name declared variables.
@@ -380,6 +393,8 @@ class ComparisonSpec:
     """The survival figure's time axis label."""
     sensitivity: dict[str, SensitivitySpec] = field(default_factory=dict)
     """Name → a sensitivity analysis: the comparison re-run with other weights."""
+    set: str = ""
+    """From analysis-ready data: the analysis set the arms are drawn from."""
 
 
 @dataclass(frozen=True)
@@ -645,14 +660,7 @@ def _check_sets(spec: StudySpec) -> None:
                 raise SpecError(f"{where}: a subset needs 'of' (a set declared above) and 'where' (a binary variable)")
             if analysis_set.of not in declared:
                 raise SpecError(f"{where}.of: {analysis_set.of!r} is not a set declared above this one")
-            name, wanted = analysis_set.condition
-            if isinstance(wanted, str):
-                _reference(name, spec.variables, f"{where}.where", "variable")
-                if spec.variables[name].type != "categorical" or wanted not in spec.variables[name].levels:
-                    raise SpecError(f"{where}.where: {wanted!r} is not a level code of the categorical "
-                                    f"variable {name!r}")
-            else:
-                _binary(name, spec, f"{where}.where")
+            _check_condition(analysis_set.where, spec, f"{where}.where")
         elif analysis_set.rule in REGISTRY_SET_RULES:
             if spec.data.form != "registry":
                 raise SpecError(f"{where}.rule: {analysis_set.rule!r} needs a registry export; analysis-ready data "
@@ -660,6 +668,17 @@ def _check_sets(spec: StudySpec) -> None:
             if not analysis_set.regimen:
                 raise SpecError(f"{where}.regimen: the rule {analysis_set.rule!r} needs a regimen")
         declared.add(name)
+
+
+def _check_condition(condition: str, spec: StudySpec, where: str) -> None:
+    """A ``where`` condition names a declared binary variable, or a categorical one and one of its codes."""
+    name, wanted = condition_of(condition)
+    if isinstance(wanted, str):
+        _reference(name, spec.variables, where, "variable")
+        if spec.variables[name].type != "categorical" or wanted not in spec.variables[name].levels:
+            raise SpecError(f"{where}: {wanted!r} is not a level code of the categorical variable {name!r}")
+    else:
+        _binary(name, spec, where)
 
 
 def _check_weighting(scheme: str, truncate: tuple[float, ...], covariates: tuple[str, ...],
@@ -675,15 +694,10 @@ def _check_weighting(scheme: str, truncate: tuple[float, ...], covariates: tuple
 def _check_comparisons(spec: StudySpec) -> None:
     for name, comparison in spec.comparisons.items():
         where = f"comparisons.{name}"
-        if spec.data.form != "registry":
-            raise SpecError(f"{where}: weighted comparisons of first treatments need a registry export "
-                            "(data.form: registry)")
-        for arm_name in ("treated", "control"):
-            arm = getattr(comparison, arm_name)
-            if bool(arm.regimens) == bool(arm.all_except):
-                raise SpecError(f"{where}.{arm_name}: give either regimens or all_except")
-        if not comparison.treated.regimens:
-            raise SpecError(f"{where}.treated.regimens: the treated arm must list its regimens")
+        if spec.data.form == "registry":
+            _check_registry_arms(comparison, where)
+        else:
+            _check_ready_arms(comparison, spec, where)
         if not comparison.covariates:
             raise SpecError(f"{where}.covariates: name at least one weighting variable")
         _check_weighting(comparison.scheme, comparison.truncate, comparison.covariates, spec, where)
@@ -694,6 +708,34 @@ def _check_comparisons(spec: StudySpec) -> None:
                              f"{where}.sensitivity.{key}")
         if not 0 < comparison.smd_threshold:
             raise SpecError(f"{where}.smd_threshold: must be positive")
+
+
+def _check_registry_arms(comparison: ComparisonSpec, where: str) -> None:
+    """From a registry export, arms are first treatments: regimens, or all but some."""
+    if comparison.set:
+        raise SpecError(f"{where}.set: only for analysis-ready data; from a registry export the arms are drawn "
+                        "from the patients treated for their first progression")
+    for arm_name in ("treated", "control"):
+        arm = getattr(comparison, arm_name)
+        if arm.where:
+            raise SpecError(f"{where}.{arm_name}.where: only for analysis-ready data; give regimens or all_except")
+        if bool(arm.regimens) == bool(arm.all_except):
+            raise SpecError(f"{where}.{arm_name}: give either regimens or all_except")
+    if not comparison.treated.regimens:
+        raise SpecError(f"{where}.treated.regimens: the treated arm must list its regimens")
+
+
+def _check_ready_arms(comparison: ComparisonSpec, spec: StudySpec, where: str) -> None:
+    """From analysis-ready data, arms are conditions on the patients of an analysis set."""
+    if not comparison.set:
+        raise SpecError(f"{where}.set: analysis-ready data need the analysis set the arms are drawn from")
+    _reference(comparison.set, spec.analysis_sets, f"{where}.set", "analysis set")
+    for arm_name in ("treated", "control"):
+        arm = getattr(comparison, arm_name)
+        if arm.regimens or arm.all_except or not arm.where:
+            raise SpecError(f"{where}.{arm_name}: from analysis-ready data, an arm is a where condition "
+                            "(e.g. \"hormonal_therapy = yes\"), not regimens")
+        _check_condition(arm.where, spec, f"{where}.{arm_name}.where")
 
 
 def _check_disclosure(spec: StudySpec) -> None:

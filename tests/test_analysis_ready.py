@@ -70,7 +70,7 @@ def test_the_report_is_built_from_the_spec_alone(built):
     names = {path.name for path in built.iterdir()}
     assert {"report.pdf", "report.docx", "results.json", "provenance.json"} <= names
     document = docx.Document(str(built / "report.docx"))
-    assert len(document.tables) == 1 and len(document.inline_shapes) == 1
+    assert len(document.tables) == 3 and len(document.inline_shapes) == 2  # Table 1, balance, outcomes; 2 figures
     text = "\n".join(paragraph.text for paragraph in document.paragraphs)
     assert "686 women" in text and "hazard ratio 0.69 [0.54-0.89]" in text
 
@@ -102,6 +102,24 @@ def test_log_rank_and_cox_hazard_ratio_agree_with_r(results):
         (expected["hr"], expected["hr_lower"], expected["hr_upper"]), rel=1e-7)
     assert hr["params"] == {"group": "hormonal", "reference": "no_hormonal"}
     assert results["rfs.therapy.hr.p"]["value"] == pytest.approx(expected["hr_p"], rel=1e-6)
+
+
+def test_the_weighted_comparison_agrees_with_r(results):
+    """comparisons.hormonal: stabilized ATE weights from a logistic propensity score (R glm), the weighted
+    Cox model with robust variance and its robust score test (coxph), weighted Kaplan-Meier medians (survfit)."""
+    expected = R["weighted"]
+    hr = results["hormonal.rfs.hr"]
+    assert (hr["value"], hr["lower"], hr["upper"]) == pytest.approx(
+        (expected["hr"], expected["hr_lower"], expected["hr_upper"]), rel=1e-7)
+    assert results["hormonal.rfs.p"]["value"] == pytest.approx(expected["robust_score_p"], rel=1e-6)
+    for arm, golden in (("treated", expected["treated"]), ("control", expected["control"])):
+        median = results[f"hormonal.rfs.{arm}.median"]
+        assert (median["value"], median["lower"]) == pytest.approx(
+            (golden["median"]["estimate"], golden["median"]["lower"]), rel=1e-7)
+        upper = golden["median"]["upper"] or None  # NA: {} in R's JSON
+        assert median["upper"] == (upper and pytest.approx(upper, rel=1e-7))
+        assert results[f"hormonal.weights.{arm}.effective_n"]["value"] == pytest.approx(golden["effective_n"], rel=1e-7)
+    assert "hormonal.response.orr.treated" not in results  # no first treatment response in these data
 
 
 @pytest.mark.parametrize("group", ["all", "no_hormonal", "hormonal"])
@@ -218,6 +236,10 @@ def test_event_values_name_the_codes_of_an_event(tmp_path, results):
     (lambda text: text.replace("rule: all}", "rule: treated_before_car_t, regimen: X}"),
      r"analysis_sets\.all\.rule: 'treated_before_car_t' needs a registry export"),
     (lambda text: text.replace("time_unit: days", "time_unit: fortnights"), r"data\.time_unit: 'fortnights'"),
+    (lambda text: text.replace('treated: {label: "Hormonal therapy", where: "hormonal_therapy = yes"}',
+                               'treated: {label: "Hormonal therapy", regimens: [TAM]}'),
+     r"comparisons\.hormonal\.treated: from analysis-ready data, an arm is a where condition"),
+    (lambda text: text.replace("    set: all\n    treated:", "    treated:"), r"comparisons\.hormonal\.set: analysis-ready"),
 ])
 def test_spec_mistakes_of_the_analysis_ready_form(tmp_path, edit, message):
     study = gbsg2_study(tmp_path, edit)

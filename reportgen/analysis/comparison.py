@@ -9,7 +9,8 @@ For each comparison of the spec (arms formed and incomplete patients dropped by
   ``c.smd.max_before|max_after``, ``c.smd.breaches`` (covariate levels, not patients, with |SMD| after >= threshold);
 - ``c.e.a.n|events|median|follow_up|landmark.<t>|at_risk.<t>`` (weighted KM; at risk and
   follow-up unweighted), ``c.e.hr`` (weighted Cox, robust CI), ``c.e.p`` (robust score P);
-- ``c.response.orr|crr.a`` (weighted proportion, Korn-Graubard CI), ``c.response.orr|crr.p`` (Rao-Scott);
+- ``c.response.orr|crr.a`` (weighted proportion, Korn-Graubard CI), ``c.response.orr|crr.p`` (Rao-Scott), from a
+  registry export;
 - ``c.sensitivity.<s>.…``: the same weights, balance summary and endpoint records per sensitivity analysis.
 """
 
@@ -126,8 +127,8 @@ def _survival_records(prefix: str, data: pd.DataFrame, endpoint_key: str, endpoi
                       population: str, detailed: bool) -> tuple[list[Result], dict[str, stats.KaplanMeierResult]]:
     import pandas as pd  # imported where used: a cached build starts without pandas (0.5 s)
 
-    time = data[f"{endpoint.kind}_time"].to_numpy(dtype=float)
-    event = data[f"{endpoint.kind}_event"].to_numpy(dtype=bool)
+    time = data[f"{endpoint_key}_time"].to_numpy(dtype=float)
+    event = data[f"{endpoint_key}_event"].to_numpy(dtype=bool)
     treated = data["treated"].to_numpy(dtype=bool)
     records: list[Result] = []
     curves = {}
@@ -192,9 +193,13 @@ def _response_records(prefix: str, data: pd.DataFrame, weights: stats.Propensity
 
 
 def _mix_records(prefix: str, data: pd.DataFrame, spec: StudySpec, population: str) -> list[Result]:
+    """Each arm's size and, from a registry export (which gives the regimens), its first treatments by class."""
     classes = {regimen: label for label, regimens in spec.regimen_classes.items() for regimen in regimens}
     records = []
     for arm, members in (("treated", data["treated"]), ("control", ~data["treated"])):
+        if "regimen" not in data:
+            records.append(Result(f"{prefix}.{arm}.n", int(members.sum()), "n", population))
+            continue
         labels = data.loc[members, "regimen"].map(lambda regimen: classes.get(regimen, "Unclassified"))
         levels = tuple(dict.fromkeys([*spec.regimen_classes, "Unclassified"]))
         counted = stats.frequency(labels, levels)
@@ -234,7 +239,8 @@ def analyse_comparison(key: str, comparison: ComparisonSpec, derived: Comparison
                 prefix, data, endpoint_key, spec.endpoints[endpoint_key], weights, comparison, conventions, key,
                 detailed)
             records += endpoint_records
-        records += _response_records(prefix, data, weights, conventions, key)
+        if "response" in data:  # a registry's first treatment response; analysis-ready data have none
+            records += _response_records(prefix, data, weights, conventions, key)
         if detailed:
             main_results = ComparisonResults(curves, before, after, weights)
     assert main_results is not None

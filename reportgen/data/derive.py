@@ -63,9 +63,10 @@ class TimeToEvent:
 class ComparisonData:
     """The patients of one weighted comparison, complete on its weighting variables.
 
-    ``data`` has one row per patient: ``treated`` (bool), ``regimen``, ``response`` (the
-    first treatment's best response code, or None), the endpoints' ``<kind>_time`` and
-    ``<kind>_event``, and one column per weighting variable of the main analysis and of
+    ``data`` has one row per patient: ``treated`` (bool); from a registry export
+    ``regimen`` and ``response`` (the first treatment's best response code, or None); the
+    endpoints' ``<endpoint>_time`` and ``<endpoint>_event``; and one column per weighting
+    variable of the main analysis and of
     every sensitivity analysis, named by the variable (categorical ones hold labels, as
     an ordered pandas Categorical). Patients missing any of those variables are excluded
     at the last steps of ``flow``.
@@ -335,12 +336,24 @@ def _weighting_variables(comparison: ComparisonSpec) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def derive_comparison(key: str, comparison: ComparisonSpec, baseline: pd.DataFrame, spec: StudySpec) -> ComparisonData:
-    """Form one comparison's arms among the treated, then drop (and count) incomplete patients.
+@dataclass(frozen=True)
+class Arms:
+    """Who a comparison's arms are formed among (``population``, the flow step ``parent``), who is in
+    each (flags per patient of it), what the others are told (``label`` of the step of both arms,
+    ``neither``: why a patient is in neither), and the columns the analysis takes as they are
+    (``carried``: a registry's first treatment regimen and response)."""
 
-    A patient missing several weighting variables is counted once, under the first
-    missing one in the order the spec lists them.
-    """
+    population: pd.DataFrame
+    parent: str
+    treated: pd.Series
+    control: pd.Series
+    label: str
+    neither: str
+    carried: dict[str, pd.Series] = field(default_factory=dict)
+
+
+def registry_arms(comparison: ComparisonSpec, baseline: pd.DataFrame) -> Arms:
+    """A registry comparison's arms: first treatments for progression, among the patients treated for it."""
     treated_population = baseline[baseline["first_treatment_start"].notna()]
     regimen = treated_population["first_treatment_regimen"]
     in_treated = regimen.isin(comparison.treated.regimens)
@@ -348,17 +361,29 @@ def derive_comparison(key: str, comparison: ComparisonSpec, baseline: pd.DataFra
         in_control = regimen.isin(comparison.control.regimens) & ~in_treated
     else:
         in_control = ~regimen.isin(comparison.control.all_except) & ~in_treated
-    neither = ~(in_treated | in_control)
-    left_out_regimens = sorted(regimen[neither].unique())
+    left_out_regimens = sorted(regimen[~(in_treated | in_control)].unique())
     left_out = (", ".join(left_out_regimens) if len(left_out_regimens) <= 3
                 else f"{len(left_out_regimens)} other regimens")
-    flow = [FlowStep(f"{key}.arms", f"{comparison.label}: treated in either arm", int((~neither).sum()),
-                     parent="treated",
-                     exclusions=(Exclusion(f"first treatment in neither arm ({left_out or 'none'})",
-                                           int(neither.sum())),))]
+    return Arms(treated_population, "treated", in_treated, in_control, "treated in either arm",
+                f"first treatment in neither arm ({left_out or 'none'})",
+                {"regimen": regimen, "response": treated_population["first_treatment_response"]})
+
+
+def derive_comparison(key: str, comparison: ComparisonSpec, arms: Arms, times: Callable[[str], pd.DataFrame],
+                      spec: StudySpec) -> ComparisonData:
+    """Form one comparison's cohort from its ``arms``, then drop (and count) incomplete patients;
+    ``times(endpoint)`` gives an endpoint's ``time`` and ``event`` per patient.
+
+    A patient missing several weighting variables is counted once, under the first
+    missing one in the order the spec lists them.
+    """
+    population, in_treated, in_control = arms.population, arms.treated, arms.control
+    neither = ~(in_treated | in_control)
+    flow = [FlowStep(f"{key}.arms", f"{comparison.label}: {arms.label}", int((~neither).sum()), parent=arms.parent,
+                     exclusions=(Exclusion(arms.neither, int(neither.sum())),))]
     names = _weighting_variables(comparison)
-    columns = {name: variable_values(treated_population, spec.variables[name]) for name in names}
-    covariates = pd.DataFrame(columns, index=treated_population.index)
+    columns = {name: variable_values(population, spec.variables[name]) for name in names}
+    covariates = pd.DataFrame(columns, index=population.index)
     first_missing = covariates.isna().idxmax(axis=1).where(covariates.isna().any(axis=1))
     kept = {}
     for arm_key, arm, members in (("treated", comparison.treated, in_treated),
@@ -375,12 +400,17 @@ def derive_comparison(key: str, comparison: ComparisonSpec, baseline: pd.DataFra
     rows = kept["treated"] | kept["control"]
     if not kept["treated"].any() or not kept["control"].any():
         raise AnalysisError(f"comparison {key!r}: an arm has no patient with every weighting variable")
-    chosen = treated_population[rows]
-    data = pd.DataFrame({"treated": in_treated[rows], "regimen": chosen["first_treatment_regimen"],
-                         "response": chosen["first_treatment_response"]}, index=chosen.index)
-    for kind in dict.fromkeys(spec.endpoints[name].kind for name in comparison.endpoints):  # in the spec's order
-        data[f"{kind}_time"] = chosen[f"{kind}_time"]
-        data[f"{kind}_event"] = chosen[f"{kind}_event"].astype(bool)
+    chosen = population.index[rows]
+    data = pd.DataFrame({"treated": in_treated[rows], **{name: column[rows] for name, column in arms.carried.items()}},
+                        index=chosen)
+    for name in comparison.endpoints:
+        endpoint = times(name).loc[chosen]
+        absent = endpoint["time"].isna() | endpoint["event"].isna()
+        if absent.any():
+            raise AnalysisError(f"comparison {key!r}: endpoint {name!r} has no time for patient(s) "
+                                f"{', '.join(map(str, chosen[absent.to_numpy()][:5]))}")
+        data[f"{name}_time"] = endpoint["time"]
+        data[f"{name}_event"] = endpoint["event"].astype(bool)
     data = data.join(covariates.loc[rows])
     return ComparisonData(key, data, tuple(flow))
 
@@ -456,6 +486,10 @@ def derive(registry: Registry, spec: StudySpec) -> Derived:
         if endpoint.kind == "dor2":  # duration of response: responders only
             data = data[data["time"].notna()]
         endpoints[name] = endpoint_data(name, endpoint, data, "no origin date")
-    comparisons = {key: derive_comparison(key, comparison, baseline, spec)
+    def times(name: str) -> pd.DataFrame:
+        kind = spec.endpoints[name].kind
+        return baseline[[f"{kind}_time", f"{kind}_event"]].set_axis(["time", "event"], axis=1)
+
+    comparisons = {key: derive_comparison(key, comparison, registry_arms(comparison, baseline), times, spec)
                    for key, comparison in spec.comparisons.items()}
     return Derived(baseline, sets, endpoints, tuple(flow), comparisons)

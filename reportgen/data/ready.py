@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reportgen.data.derive import Derived, FlowStep, analysis_sets, endpoint_data
+from reportgen.data.derive import Arms, Derived, FlowStep, analysis_sets, derive_comparison, endpoint_data, meeting
 from reportgen.data.load import Loaded, Registry
 from reportgen.data.schema import Column, TableSchema
 from reportgen.data.sources import RawExport, RawTable, read_export
 from reportgen.errors import Problem, SpecError
-from reportgen.spec import Conventions, StudySpec
+from reportgen.spec import ComparisonSpec, Conventions, StudySpec, condition_of
 
 PATIENTS = TableSchema("patients", (), ("patient_id",), True)  # its columns are the data's own
 ADTTE_COLUMNS = ("USUBJID", "PARAMCD", "AVAL", "CNSR")
@@ -250,8 +250,27 @@ def derive_ready(data: Registry, spec: StudySpec) -> Derived:
     sets = analysis_sets(baseline, data, spec, flow, ROOT)
     adtte = data.tables.get("adtte")
     endpoints = {}
+    times = {}
     for name, endpoint in spec.endpoints.items():
-        columns = _endpoint_columns(baseline, adtte, spec, name)
+        times[name] = _endpoint_columns(baseline, adtte, spec, name)
         source = endpoint.paramcd and f"ADTTE parameter {endpoint.paramcd}" or endpoint.time or endpoint.origin
-        endpoints[name] = endpoint_data(name, endpoint, columns.loc[sets[endpoint.set]], f"no {source} value")
-    return Derived(baseline, sets, endpoints, tuple(flow))
+        endpoints[name] = endpoint_data(name, endpoint, times[name].loc[sets[endpoint.set]], f"no {source} value")
+    comparisons = {key: derive_comparison(key, comparison, _arms(comparison, baseline, sets, spec),
+                                          times.__getitem__, spec)
+                   for key, comparison in spec.comparisons.items()}
+    return Derived(baseline, sets, endpoints, tuple(flow), comparisons)
+
+
+def _arms(comparison: ComparisonSpec, baseline: pd.DataFrame, sets: dict[str, pd.Index], spec: StudySpec) -> Arms:
+    """An analysis-ready comparison's arms: the patients of its set who meet each arm's condition (one who
+    meets both is in the treated arm)."""
+    population = baseline.loc[sets[comparison.set]]
+
+    def meets(where: str) -> pd.Series:
+        name, wanted = condition_of(where)
+        return population.index.isin(meeting(population[spec.variables[name].column], wanted))
+
+    in_treated = pd.Series(meets(comparison.treated.where), index=population.index)
+    in_control = pd.Series(meets(comparison.control.where), index=population.index) & ~in_treated
+    return Arms(population, comparison.set, in_treated, in_control, "in either arm",
+                f"neither {comparison.treated.where} nor {comparison.control.where}")

@@ -147,11 +147,12 @@ def outcomes_table(key: str, comparison: ComparisonSpec, endpoints: dict[str, En
     """Weighted response rates, medians and landmark survival per arm, with P values and hazard ratios."""
     results, style = text.results, text.style
     header = _header("", comparison, results, key, style, ("Comparison",))
-    level = text.level(f"{key}.response.orr.treated")
+    responses = f"{key}.response.orr.treated" in results  # first treatments' responses: a registry's only
+    level = text.level(f"{key}.response.orr.treated" if responses else f"{key}.{comparison.endpoints[0]}.hr")
     body = [TableRow((Cell("Effective sample size", "label"),
                       *(Cell(fmt_number(results[f"{key}.weights.{arm}.effective_n"].value, 1, style), "statistic")
                         for arm in ARMS), Cell("", "statistic")), role="single")]
-    for name, label in (("orr", "Best overall response"), ("crr", "Best complete response")):
+    for name, label in (("orr", "Best overall response"), ("crr", "Best complete response")) if responses else ():
         body.append(TableRow((Cell(f"{label}, % ({level}% CI)", "label"),
                               *(_rate_cell(text, f"{key}.response.{name}.{arm}") for arm in ARMS),
                               Cell(text.p_value(f"{key}.response.{name}.p"), "statistic")), role="single"))
@@ -171,8 +172,8 @@ def outcomes_table(key: str, comparison: ComparisonSpec, endpoints: dict[str, En
                               Cell(text.p_value(f"{prefix}.p"), "statistic")), role="level"))
     notes = (
         f"All estimates are weighted: {results[f'{key}.weights.treated.mean'].method}.",
-        "Response rates: not evaluated counts as no response; Korn-Graubard confidence intervals; P by the "
-        "Rao-Scott corrected chi-square test.",
+        *(("Response rates: not evaluated counts as no response; Korn-Graubard confidence intervals; P by the "
+           "Rao-Scott corrected chi-square test.",) if responses else ()),
         "Medians and landmark rates by the weighted Kaplan-Meier method with robust (infinitesimal jackknife) "
         "variance and log-log confidence intervals. HR, hazard ratio (95% CI) of "
         f"{comparison.treated.label} versus {comparison.control.label} from a weighted Cox model with robust "
@@ -213,8 +214,9 @@ def formation_table(key: str, comparison: ComparisonSpec, results: ResultSet,
                     style: HouseStyle = HouseStyle()) -> Table:
     """How the comparison cohort was formed: each step's patients and who was excluded, and why."""
     header = TableRow((Cell("Step", "header"), Cell("Patients", "header")), role="header")
-    body = [TableRow((Cell(results["flow.treated.n"].params["label"], "label"),
-                      Cell(fmt_count(results["flow.treated.n"].value, style), "statistic")), role="single")]
+    root = f"flow.{results[f'flow.{key}.arms.n'].params['parent']}.n"  # the population the arms are formed in
+    body = [TableRow((Cell(results[root].params["label"], "label"),
+                      Cell(fmt_count(results[root].value, style), "statistic")), role="single")]
     for step in ("arms", "treated_arm", "treated", "control_arm", "control"):
         prefix = f"flow.{key}.{step}"
         for reason_key in results:
@@ -242,6 +244,8 @@ def comparison_tables(spec: StudySpec, reader: Callable[[str], TextFormatter]) -
         "outcomes": lambda key, comparison, text: outcomes_table(key, comparison, spec.endpoints, text),
         "sensitivity": lambda key, comparison, text: sensitivity_table(key, comparison, spec.endpoints, text),
     }
+    if spec.data.form != "registry":
+        del makers["mix"]  # the control arm's first treatments by class: a registry's regimens only
     tables = {}
     for key, comparison in spec.comparisons.items():
         for name, make in makers.items():

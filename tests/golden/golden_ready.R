@@ -36,4 +36,19 @@ ci <- exp(confint(cox))
 out$therapy <- list(logrank_p = pchisq(test$chisq, 1, lower.tail = FALSE),
                     hr = unname(exp(coef(cox))), hr_lower = unname(ci[1]), hr_upper = unname(ci[2]),
                     hr_p = unname(summary(cox)$coefficients[, "Pr(>|z|)"]))
+# the weighted comparison of the spec (comparisons.hormonal): stabilized ATE weights from a logistic
+# propensity score, weighted Kaplan-Meier (log-log) and a weighted Cox model with robust variance
+ps <- fitted(glm(hormonal ~ age + factor(menostat) + tsize + factor(tgrade) + pnodes + progrec + estrec,
+                 family = binomial, data = d))
+p1 <- mean(d$hormonal)
+d$w <- ifelse(d$hormonal == 1, p1 / ps, (1 - p1) / (1 - ps))
+weighted_cox <- coxph(Surv(months, cens) ~ hormonal, data = d, weights = w, robust = TRUE, ties = "breslow")
+wci <- exp(confint(weighted_cox))
+arm <- function(flag) {
+  fit <- survfit(Surv(months, cens) ~ 1, data = d[d$hormonal == flag, ], weights = w, conf.type = "log-log")
+  list(median = median_ci(fit), effective_n = sum(d$w[d$hormonal == flag])^2 / sum(d$w[d$hormonal == flag]^2))
+}
+out$weighted <- list(hr = unname(exp(coef(weighted_cox))), hr_lower = unname(wci[1]), hr_upper = unname(wci[2]),
+                     robust_score_p = unname(summary(weighted_cox)$robscore["pvalue"]),
+                     treated = arm(1), control = arm(0))
 write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path(here, "ready.json"))
