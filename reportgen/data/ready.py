@@ -108,11 +108,10 @@ def _typed_column(text: pd.Series, use: Use, ids: pd.Series, where: str, column:
         message = "not a flag (1/0, true/false, yes/no or Y/N; event_values can name other event codes)"
     bad = values.isna() & ~missing
     problems += [Problem(where, patient, column, message, value) for patient, value in zip(ids[bad], text[bad])]
-    if use.kind == "number":
+    if use.kind == "number" and use.by.startswith("endpoints"):  # a time
         negative = values < 0
-        if use.by.startswith("endpoints"):
-            problems += [Problem(where, patient, column, "a time cannot be negative", value)
-                         for patient, value in zip(ids[negative], text[negative])]
+        problems += [Problem(where, patient, column, "a time cannot be negative", value)
+                     for patient, value in zip(ids[negative], text[negative])]
     return values
 
 
