@@ -345,11 +345,8 @@ def _job_key(cache: Cache, job: Job, base: Path) -> str:
 def _run_writers(jobs: list[Job], workers: Workers, cache: Cache, base: Path) -> list[Path]:
     """Run the PDF and Word writers on the workers, each only when the cache has no file for the same
     document and options; the files written (the PDFs, the longest, start first)."""
-    keys = [_job_key(cache, job, base) for job in jobs]
-    missing = [(job, key) for job, key in zip(jobs, keys) if not cache.restore(key, [job[1][1]])]
-    workers.map(_write, sorted((job for job, _ in missing), key=lambda job: job[0] is not write_pdf))
-    for job, key in missing:
-        cache.keep(key, [job[1][1]])
+    ordered = sorted(jobs, key=lambda job: job[0] is not write_pdf)
+    _cached_map(cache, workers, _write, [(job, _job_key(cache, job, base), [job[1][1]]) for job in ordered])
     return [arguments[1] for _, arguments, _ in jobs]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from reportgen import __version__
 from reportgen.errors import DataValidationError, ReportgenError
+from reportgen.scaffold import STARTING_POINTS  # names only: no heavy imports
 
 # One BLAS thread (set before numpy loads): OpenBLAS otherwise starts a spinning thread per core,
 # which on a shared 2-core machine made the analysis 4-7x slower at 150,000 patients (measured), and
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="start a new study folder that builds at once (on the synthetic "
                                              "registry, or on public analysis-ready data)")
     init.add_argument("folder", type=Path, help="the new study's folder (new, or empty)")
-    init.add_argument("--from", dest="source", default="starter", choices=("starter", "example", "gbsg2"),
+    init.add_argument("--from", dest="source", default="starter", choices=tuple(STARTING_POINTS),
                       help="starter: a short study (default); example: the whole example manuscript and supplement; "
                            "gbsg2: analysis-ready data, one row per patient")
     validate = commands.add_parser("validate", help="check a study's data: every problem, grouped and counted "

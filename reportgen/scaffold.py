@@ -36,8 +36,8 @@ def _examples_folder() -> Path:
 
 
 EXAMPLES = _examples_folder()
-#: init's sources: the example study folder, and where its data come from.
-SOURCES = {"starter": "starter", "example": "tafa-len", "gbsg2": "gbsg2"}
+#: init's starting points (``--from``): the example study folder each copies.
+STARTING_POINTS = {"starter": "starter", "example": "tafa-len", "gbsg2": "gbsg2"}
 REGISTRY = EXAMPLES / "synthetic-registry" / "data"
 
 STYLE_HEADER = """/* This study's copy of the house style. reportgen uses it instead of the packaged house.css;
@@ -102,11 +102,11 @@ def _copy_data(source: str, data: Path) -> None:
 def init_study(folder: str | Path, source: str = "starter") -> list[Path]:
     """Write a new study into ``folder`` (new, or empty) from the example ``source``; the files written."""
     folder = Path(folder)
-    if source not in SOURCES:
-        raise ScaffoldError(f"--from {source}: no such example (examples: {', '.join(SOURCES)})")
+    if source not in STARTING_POINTS:
+        raise ScaffoldError(f"--from {source}: no such example (examples: {', '.join(STARTING_POINTS)})")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ScaffoldError(f"{folder}: already exists and is not an empty folder; init writes a new study")
-    example = EXAMPLES / SOURCES[source]
+    example = EXAMPLES / STARTING_POINTS[source]
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(example / "study.yaml", folder / "study.yaml")
     shutil.copytree(example / "templates", folder / "templates", ignore=shutil.ignore_patterns("*.pyc"))

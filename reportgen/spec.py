@@ -635,7 +635,7 @@ def _check_endpoint_source(endpoint: Endpoint, form: str, where: str) -> None:
     if endpoint.kind:
         raise SpecError(f"{where}.kind: only for a registry export; analysis-ready data give time and event, "
                         "origin, end and event, or paramcd")
-    shapes = {("event", "time"): "time", ("end", "event", "origin"): "origin", ("paramcd",): "paramcd"}
+    shapes = {("event", "time"), ("end", "event", "origin"), ("paramcd",)}  # the keys given, sorted
     if tuple(sorted(ready_keys)) not in shapes:
         raise SpecError(f"{where}: give time and event (columns), or origin, end and event (date columns and the "
                         f"event flag), or paramcd (an ADTTE parameter); got {', '.join(ready_keys) or 'none'}")

@@ -23,7 +23,7 @@ import numpy as np
 
 from reportgen import stats
 from reportgen.analysis.results import Result, level_key
-from reportgen.spec import WEIGHT_SCHEMES, ComparisonSpec, Conventions, Endpoint, StudySpec
+from reportgen.spec import WEIGHT_SCHEMES, ComparisonSpec, Conventions, StudySpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,7 +122,7 @@ def _balance_records(prefix: str, before: tuple[stats.StandardizedDifference, ..
     return records
 
 
-def _survival_records(prefix: str, data: pd.DataFrame, endpoint_key: str, endpoint: Endpoint,
+def _survival_records(prefix: str, data: pd.DataFrame, endpoint_key: str,
                       weights: stats.PropensityWeights, comparison: ComparisonSpec, conventions: Conventions,
                       population: str, detailed: bool) -> tuple[list[Result], dict[str, stats.KaplanMeierResult]]:
     import pandas as pd  # imported where used: a cached build starts without pandas (0.5 s)
@@ -236,7 +236,7 @@ def analyse_comparison(key: str, comparison: ComparisonSpec, derived: Comparison
         curves = {}
         for endpoint_key in comparison.endpoints:
             endpoint_records, curves[endpoint_key] = _survival_records(
-                prefix, data, endpoint_key, spec.endpoints[endpoint_key], weights, comparison, conventions, key,
+                prefix, data, endpoint_key, weights, comparison, conventions, key,
                 detailed)
             records += endpoint_records
         if "response" in data:  # a registry's first treatment response; analysis-ready data have none

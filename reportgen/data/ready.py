@@ -31,9 +31,9 @@ from reportgen.spec import ComparisonSpec, Conventions, StudySpec, condition_of
 
 PATIENTS = TableSchema("patients", (), ("patient_id",), True)  # its columns are the data's own
 ADTTE_COLUMNS = ("USUBJID", "PARAMCD", "AVAL", "CNSR")
-ADTTE = TableSchema("adtte", tuple(Column(name, kind) for name, kind in
-                                   zip((*ADTTE_COLUMNS, "AVALU"), ("id", "code", "number", "int", "code"))),
-                    ("USUBJID", "PARAMCD"), False)
+# its columns' names, for the adapter; they are typed here (_type_adtte), not by the schema's kinds
+ADTTE = TableSchema("adtte", tuple(Column(name, "text") for name in (*ADTTE_COLUMNS, "AVALU")), ("USUBJID", "PARAMCD"),
+                    False)
 #: How an event or binary flag may be written (compared in lower case).
 FLAGS = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False, "y": True, "n": False}
 #: Time units (AVALU or ``data.time_unit``, compared in lower case, singular or plural) and their days.
@@ -83,10 +83,6 @@ def column_uses(spec: StudySpec) -> dict[str, Use]:
         if endpoint.event:
             use(endpoint.event, "flag", where, endpoint.event_values)
     return uses
-
-
-def _missing(text: pd.Series, missing: tuple[str, ...]) -> pd.Series:
-    return text.isin(missing)
 
 
 def _typed_column(text: pd.Series, use: Use, ids: pd.Series, where: str, column: str, missing: pd.Series,
@@ -147,7 +143,7 @@ def _type_patients(table: RawTable, spec: StudySpec, problems: list[Problem]) ->
     columns = {"patient_id": ids}
     for column, use in uses.items():
         text = frame[column].astype(str).str.strip()
-        columns[column] = _typed_column(text, use, ids, table.where, column, _missing(text, spec.data.missing),
+        columns[column] = _typed_column(text, use, ids, table.where, column, text.isin(spec.data.missing),
                                         problems)
     return pd.DataFrame(columns, index=frame.index)
 
@@ -162,8 +158,8 @@ def _type_adtte(table: RawTable, ids: pd.Series, spec: StudySpec, problems: list
         return None
     text = {column: frame[column].astype(str).str.strip() for column in frame.columns if column in ADTTE.column_names}
     subjects = text["USUBJID"]
-    missing = _missing(text["AVAL"], spec.data.missing)
-    aval = _typed_column(text["AVAL"], Use("number", "endpoints"), subjects, table.where, "AVAL", missing, problems)
+    aval = _typed_column(text["AVAL"], Use("number", "endpoints"), subjects, table.where, "AVAL",
+                         text["AVAL"].isin(spec.data.missing), problems)
     cnsr = pd.to_numeric(text["CNSR"], errors="coerce")
     bad = cnsr.isna() | (cnsr < 0) | (cnsr % 1 != 0)
     problems += [Problem(table.where, subject, "CNSR", "not a censoring code (0 for an event, 1 or more censored)",
@@ -175,7 +171,8 @@ def _type_adtte(table: RawTable, ids: pd.Series, spec: StudySpec, problems: list
     twice = pairs[pairs.duplicated(keep="first")]
     problems += [Problem(table.where, subject, "PARAMCD", "the subject has two rows of this parameter", code)
                  for subject, code in zip(twice["USUBJID"], twice["PARAMCD"])]
-    unit = text.get("AVALU", pd.Series("", index=frame.index)).where(lambda u: ~_missing(u, spec.data.missing), "")
+    unit = text.get("AVALU", pd.Series("", index=frame.index))
+    unit = unit.where(~unit.isin(spec.data.missing), "")
     return pd.DataFrame({"USUBJID": subjects, "PARAMCD": text["PARAMCD"], "AVAL": aval,
                          "event": cnsr.eq(0) & ~bad, "AVALU": unit}, index=frame.index)
 
